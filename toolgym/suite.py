@@ -1,0 +1,133 @@
+"""A tool suite: a pydantic state model, its tools, and a seeded world to start from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind
+
+if TYPE_CHECKING:
+    from toolgym.tasks import Task
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON text: sorted keys, no spaces, UTF-8 kept (used for hashing and equality)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def state_hash(state: BaseModel) -> str:
+    """SHA-256 of the state's canonical JSON; stable across processes and Python runs."""
+    return hashlib.sha256(canonical_json(state.model_dump(mode="json")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What executing one call produced: a JSON-able ``result`` or an ``error`` message."""
+
+    call: ToolCall
+    result: Any = None
+    error: str | None = None
+    kind: ToolKind | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call ran without a ToolError or invalid arguments."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ToolSuite(Generic[S]):
+    """State model + tools + seed data: everything an environment needs to simulate a service.
+
+    Attributes:
+        name: Suite name, e.g. ``"calendar"``; tasks refer to it.
+        state_type: The pydantic model holding the mutable world.
+        tools: The suite's tools.
+        make_state: ``seed -> state``: the seeded world a task starts from (seed 0 is the default).
+        instructions: System-prompt text telling the agent what it is and how to behave.
+        generate_tasks: Optional procedural generator ``(split, n, seed) -> Iterable[Task]``;
+            train and test outputs must be disjoint for every seed.
+    """
+
+    name: str
+    state_type: type[S]
+    tools: tuple[Tool, ...]
+    make_state: Callable[[int], S]
+    instructions: str = ""
+    generate_tasks: Callable[[str, int, int], Iterable[Task]] | None = None
+    _by_name: dict[str, Tool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {t.name: t for t in self.tools}
+        if len(by_name) != len(self.tools):
+            raise ValueError(f"suite {self.name!r}: two tools share a name")
+        object.__setattr__(self, "_by_name", by_name)
+
+    def tool(self, name: str) -> Tool:
+        """The tool called ``name``; raises ToolError listing the available tools if unknown."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name))
+            raise ToolError(f"unknown tool {name!r}; available tools: {known}") from None
+
+    def has_tool(self, name: str) -> bool:
+        """Whether the suite has a tool called ``name``."""
+        return name in self._by_name
+
+    def specs(self) -> list[dict[str, Any]]:
+        """All tools in OpenAI function-calling form, in declaration order."""
+        return [t.spec() for t in self.tools]
+
+    def initial_state(self, task: Task) -> S:
+        """A fresh state for ``task``: its inline ``initial_state`` or the world of its seed."""
+        if task.initial_state is not None:
+            return self.state_type.model_validate(task.initial_state)
+        return self.make_state(task.world_seed)
+
+    def execute(self, state: S, call: ToolCall) -> tuple[CallOutcome, S]:
+        """Run one call transactionally: returns the outcome and the state after it.
+
+        READ tools run on ``state`` itself. WRITE tools run on a deep copy that replaces the state
+        only on success, so a failed or invalid call never leaves a half-applied change.
+        """
+        try:
+            tool = self.tool(call.name)
+            target = state.model_copy(deep=True) if tool.kind is ToolKind.WRITE else state
+            result = tool.run(target, call.arguments)
+        except ToolError as exc:
+            kind = self._by_name[call.name].kind if call.name in self._by_name else None
+            return CallOutcome(call, error=str(exc), kind=kind), state
+        return CallOutcome(call, result=result, kind=tool.kind), target
+
+    def replay(self, state: S, calls: Iterable[ToolCall], *, writes_only: bool) -> Iterator[
+        tuple[CallOutcome, S]
+    ]:
+        """Execute ``calls`` in order, yielding each outcome with the state after it."""
+        for call in calls:
+            if writes_only and self.tool(call.name).kind is not ToolKind.WRITE:
+                continue
+            outcome, state = self.execute(state, call)
+            yield outcome, state
+
+    def normalize_call(self, call: ToolCall) -> ToolCall:
+        """The call with canonical arguments (defaults filled), or unchanged if it is invalid."""
+        if not self.has_tool(call.name):
+            return call
+        try:
+            return ToolCall(name=call.name, arguments=self.tool(call.name).normalize(call.arguments))
+        except (InvalidArguments, ValueError):
+            return call
+
+
+def arguments_key(call: ToolCall) -> str:
+    """Hashable canonical form of a call (name + canonical JSON arguments)."""
+    return call.name + canonical_json(call.arguments)

@@ -1,0 +1,214 @@
+"""Tasks: what the user wants, what they know, and the gold calls that achieve it.
+
+Tasks live in JSONL files (one :class:`Task` per line) under ``tasks/<suite>/{train,test}.jsonl``.
+Their JSON Schema, exported from the model, is ``tasks/schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from toolgym.tooling import ToolCall
+
+Category = Literal["single", "multi", "parallel", "dependent", "clarify", "no_call", "error"]
+
+
+class HiddenFact(BaseModel):
+    """A fact the user reveals only when the agent asks about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str] = Field(
+        min_length=1,
+        description="Words that, found in the agent's question (case-insensitive), make the "
+        "user reveal this fact.",
+    )
+    question: str = Field(description="A question that asks for the fact (the oracle asks it).")
+    answer: str = Field(description="What the user says when asked.")
+
+    @model_validator(mode="after")
+    def _question_mentions_a_keyword(self) -> HiddenFact:
+        if not any(k.lower() in self.question.lower() for k in self.keywords):
+            raise ValueError(
+                f"question {self.question!r} must contain one of the keywords {self.keywords}"
+            )
+        return self
+
+
+class UserProfile(BaseModel):
+    """Who the simulated user is and what they know."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, description="The user's name, if it matters.")
+    facts: list[str] = Field(
+        default_factory=list, description="Facts the user states up front (in the instruction)."
+    )
+    hidden: list[HiddenFact] = Field(
+        default_factory=list, description="Facts the user reveals only when asked."
+    )
+    confirms: bool = Field(
+        default=True, description="Whether the user says yes when asked to confirm an action."
+    )
+    style: str | None = Field(default=None, description="How the user talks (for LLM users).")
+
+
+class Task(BaseModel):
+    """One task of a suite: instruction, user, start state, gold calls and required outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, description="Unique id within its file, e.g. 'calendar-012'.")
+    suite: str = Field(min_length=1, description="Name of the tool suite (a folder in tools/).")
+    instruction: str = Field(min_length=1, description="The user's first message.")
+    context: str | None = Field(
+        default=None,
+        description="Extra system-prompt context for the agent (today's date, who the user is).",
+    )
+    user: UserProfile = Field(default_factory=UserProfile, description="The simulated user.")
+    world_seed: int = Field(
+        default=0, ge=0, description="Seed of the suite's generated world the task starts from."
+    )
+    initial_state: dict[str, Any] | None = Field(
+        default=None, description="Explicit start state; overrides world_seed when present."
+    )
+    gold_calls: list[list[ToolCall]] = Field(
+        default_factory=list,
+        description="Gold tool calls, one inner list per assistant turn (several = parallel).",
+    )
+    required_outputs: list[str | list[str]] = Field(
+        default_factory=list,
+        description="Strings the final answer must contain (case-insensitive); a list means any "
+        "one of its alternatives.",
+    )
+    gold_answer: str | None = Field(
+        default=None, description="A correct final answer; must contain every required output."
+    )
+    expected_state: dict[str, Any] | None = Field(
+        default=None,
+        description="Expected final state; when absent it is derived by replaying the gold WRITE "
+        "calls on the initial state.",
+    )
+    categories: list[Category] = Field(default_factory=list, description="What the task tests.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Task:
+        if any(not step for step in self.gold_calls):
+            raise ValueError("gold_calls: every step must hold at least one call")
+        if self.gold_answer is not None:
+            missing = [r for r in self.required_outputs if not output_present(r, self.gold_answer)]
+            if missing:
+                raise ValueError(f"gold_answer does not contain required outputs {missing}")
+        return self
+
+    @property
+    def flat_gold_calls(self) -> list[ToolCall]:
+        """All gold calls in order, parallel steps flattened."""
+        return [call for step in self.gold_calls for call in step]
+
+    def answer(self) -> str:
+        """The gold answer, or one built from the required outputs."""
+        if self.gold_answer is not None:
+            return self.gold_answer
+        parts = [r if isinstance(r, str) else r[0] for r in self.required_outputs]
+        return "Done. " + "; ".join(parts) if parts else "Done."
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case and collapse whitespace, for lenient containment checks."""
+    return " ".join(text.lower().split())
+
+
+def output_present(required: str | list[str], answer: str) -> bool:
+    """Whether ``answer`` contains ``required`` (or any alternative of it), case-insensitively."""
+    options = [required] if isinstance(required, str) else required
+    text = normalize_text(answer)
+    return any(normalize_text(o) in text for o in options)
+
+
+@dataclass(frozen=True)
+class TaskProblem:
+    """One problem found in a task file: where it is and what to fix."""
+
+    file: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class TaskFileError(ValueError):
+    """A task file has invalid lines; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[TaskProblem]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} invalid task(s):\n{shown}{more}")
+
+
+def parse_task_lines(path: Path) -> tuple[list[tuple[int, Task]], list[TaskProblem]]:
+    """Parse a JSONL file into (line number, Task) pairs and the problems of the bad lines."""
+    tasks: list[tuple[int, Task]] = []
+    problems: list[TaskProblem] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            task = Task.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            problems.append(TaskProblem(path, number, "(line)", f"not valid JSON: {exc.msg}"))
+            continue
+        except ValidationError as exc:
+            problems.extend(
+                TaskProblem(path, number, _loc(e["loc"]) or "(task)", e["msg"]) for e in exc.errors()
+            )
+            continue
+        if task.id in seen:
+            problems.append(
+                TaskProblem(path, number, "id", f"duplicate id {task.id!r} (first on line {seen[task.id]})")
+            )
+            continue
+        seen[task.id] = number
+        tasks.append((number, task))
+    return tasks, problems
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    """Load a JSONL task file; raises TaskFileError listing every invalid line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"task file {path} does not exist")
+    tasks, problems = parse_task_lines(path)
+    if problems:
+        raise TaskFileError(problems)
+    return [task for _, task in tasks]
+
+
+def write_tasks(path: str | Path, tasks: Iterable[Task]) -> None:
+    """Write tasks as JSONL (one compact JSON object per line, unset defaults omitted)."""
+    lines = [t.model_dump_json(exclude_defaults=True) for t in tasks]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def task_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one task line (written to ``tasks/schema.json``)."""
+    schema = Task.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
