@@ -1,5 +1,7 @@
 """toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents."""
 
+from toolgym.env import Limits, ToolEnv
+from toolgym.registry import make_env, register_envs
 from toolgym.suite import ToolSuite, state_hash
 from toolgym.tasks import HiddenFact, Task, UserProfile, load_tasks
 from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind, tool
@@ -7,14 +9,20 @@ from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKin
 __all__ = [
     "HiddenFact",
     "InvalidArguments",
+    "Limits",
     "Task",
     "Tool",
     "ToolCall",
+    "ToolEnv",
     "ToolError",
     "ToolKind",
     "ToolSuite",
     "UserProfile",
     "load_tasks",
+    "make_env",
+    "register_envs",
     "state_hash",
     "tool",
 ]
+
+register_envs()

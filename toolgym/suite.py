@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,12 +31,27 @@ def state_hash(state: BaseModel) -> str:
 
 @dataclass(frozen=True)
 class CallOutcome:
-    """What executing one call produced: a JSON-able ``result`` or an ``error`` message."""
+    """What executing one call produced: a JSON-able ``result`` or an ``error`` message.
+
+    Attributes:
+        call: The call as made.
+        result: The tool's JSON-able return value (None on error).
+        error: The error message shown to the agent, or None.
+        error_kind: Why it failed: unknown tool, invalid arguments, or a domain ToolError.
+        kind: READ or WRITE (None for an unknown tool).
+        normalized: The call with canonical arguments (defaults filled) once they validated.
+        validate_s: Seconds spent checking the arguments.
+        execute_s: Seconds spent running the tool (copy of the state included for WRITE tools).
+    """
 
     call: ToolCall
     result: Any = None
     error: str | None = None
+    error_kind: Literal["unknown_tool", "invalid_arguments", "tool_error"] | None = None
     kind: ToolKind | None = None
+    normalized: ToolCall | None = None
+    validate_s: float = 0.0
+    execute_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -101,12 +117,27 @@ class ToolSuite(Generic[S]):
         """
         try:
             tool = self.tool(call.name)
-            target = state.model_copy(deep=True) if tool.kind is ToolKind.WRITE else state
-            result = tool.run(target, call.arguments)
         except ToolError as exc:
-            kind = self._by_name[call.name].kind if call.name in self._by_name else None
-            return CallOutcome(call, error=str(exc), kind=kind), state
-        return CallOutcome(call, result=result, kind=tool.kind), target
+            return CallOutcome(call, error=str(exc), error_kind="unknown_tool"), state
+        start = time.perf_counter()
+        try:
+            args = tool.check_arguments(call.arguments)
+        except InvalidArguments as exc:
+            elapsed = time.perf_counter() - start
+            failed = CallOutcome(call, error=str(exc), error_kind="invalid_arguments", kind=tool.kind)
+            return replace(failed, validate_s=elapsed), state
+        normalized = ToolCall(name=call.name, arguments=args.model_dump(mode="json"))
+        checked = time.perf_counter()
+        target = state.model_copy(deep=True) if tool.kind is ToolKind.WRITE else state
+        try:
+            result = tool.invoke(target, args)
+        except ToolError as exc:
+            outcome = CallOutcome(call, error=str(exc), error_kind="tool_error", kind=tool.kind)
+            target = state
+        else:
+            outcome = CallOutcome(call, result=result, kind=tool.kind)
+        timing = {"validate_s": checked - start, "execute_s": time.perf_counter() - checked}
+        return replace(outcome, normalized=normalized, **timing), target
 
     def replay(self, state: S, calls: Iterable[ToolCall], *, writes_only: bool) -> Iterator[
         tuple[CallOutcome, S]

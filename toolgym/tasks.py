@@ -31,6 +31,12 @@ class HiddenFact(BaseModel):
     )
     question: str = Field(description="A question that asks for the fact (the oracle asks it).")
     answer: str = Field(description="What the user says when asked.")
+    before_step: int = Field(
+        default=0,
+        ge=0,
+        description="Index of the gold step that needs this fact: the agent should ask for it "
+        "after the earlier gold steps and before this one (0 = before any call).",
+    )
 
     @model_validator(mode="after")
     def _question_mentions_a_keyword(self) -> HiddenFact:
@@ -101,6 +107,12 @@ class Task(BaseModel):
     def _consistent(self) -> Task:
         if any(not step for step in self.gold_calls):
             raise ValueError("gold_calls: every step must hold at least one call")
+        for fact in self.user.hidden:
+            if fact.before_step > len(self.gold_calls):
+                raise ValueError(
+                    f"user.hidden: before_step {fact.before_step} is past the last gold step "
+                    f"({len(self.gold_calls)})"
+                )
         if self.gold_answer is not None:
             missing = [r for r in self.required_outputs if not output_present(r, self.gold_answer)]
             if missing:

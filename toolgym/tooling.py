@@ -110,11 +110,14 @@ class Tool:
         """Canonical JSON form of valid arguments: defaults filled in, dates as ISO strings."""
         return self.args_model.model_validate(arguments).model_dump(mode="json")
 
-    def run(self, state: BaseModel, arguments: Mapping[str, Any]) -> Any:
-        """Validate ``arguments``, call the tool on ``state`` and return its JSON-able result."""
-        args = self.check_arguments(arguments)
+    def invoke(self, state: BaseModel, args: BaseModel) -> Any:
+        """Call the tool on ``state`` with checked ``args``; returns its JSON-able result."""
         values = {name: getattr(args, name) for name in type(args).model_fields}
         return to_jsonable_python(self.fn(state, **values))
+
+    def run(self, state: BaseModel, arguments: Mapping[str, Any]) -> Any:
+        """Validate ``arguments``, call the tool on ``state`` and return its JSON-able result."""
+        return self.invoke(state, self.check_arguments(arguments))
 
     def __call__(self, state: BaseModel, **arguments: Any) -> Any:
         """Call the underlying function directly (no validation), as in plain Python."""

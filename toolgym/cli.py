@@ -1,0 +1,150 @@
+"""The ``toolgym`` command line: list, validate, run, generate, schema."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Literal
+
+import gymnasium as gym
+import typer
+
+app = typer.Typer(
+    help="toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+PolicyName = Literal["oracle", "random"]
+
+
+@app.command("list")
+def list_envs(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the registered environments and their task counts per split."""
+    from toolgym.registry import registered_specs, split_tasks
+
+    rows = []
+    for env_id, spec in registered_specs().items():
+        counts = {split: len(split_tasks(spec, split)) for split in ("train", "test")}
+        rows.append({"id": env_id, "suite": spec.suite, "format": spec.format, **counts, "description": spec.description})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(f"{'environment':<24} {'suite':<10} {'format':<7} {'train':>6} {'test':>6}  description")
+    for r in rows:
+        typer.echo(f"{r['id']:<24} {r['suite']:<10} {r['format']:<7} {r['train']:>6} {r['test']:>6}  {r['description']}")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Task files (.jsonl) or folders to search.")],
+) -> None:
+    """Check task files; print every problem as FILE:LINE: FIELD: MESSAGE; exit 1 if any."""
+    from toolgym.validate import validate_files
+
+    try:
+        checked, problems = validate_files(paths)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for problem in problems:
+        typer.echo(str(problem))
+    bad = len({(p.file, p.line) for p in problems})
+    typer.echo(f"{checked} task(s) checked: {bad} invalid, {len(problems)} problem(s).")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    env_ids: Annotated[list[str] | None, typer.Argument(help="Env ids (default: every registered toolgym env).")] = None,
+    policy: Annotated[list[str], typer.Option("--policy", "-p", help="oracle or random; repeat for several.")] = ["oracle", "random"],  # noqa: B006
+    split: Annotated[str, typer.Option(help="train or test.")] = "test",
+    episodes: Annotated[int, typer.Option(help="Episodes per env and policy (0 = one per task).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the first episode.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write one JSON line per episode here.")] = None,
+) -> None:
+    """Play reference policies on environments and print success rate and rewards."""
+    from toolgym.policies import OraclePolicy, RandomPolicy, play
+    from toolgym.registry import registered_specs
+
+    makers = {"oracle": lambda: OraclePolicy(), "random": lambda: RandomPolicy(seed)}
+    for name in policy:
+        if name not in makers:
+            raise typer.BadParameter(f"unknown policy {name!r}; choose from {sorted(makers)}", param_hint="--policy")
+    ids = env_ids or [i for i in registered_specs() if i.startswith("toolgym/")]
+    lines = []
+    typer.echo(f"{'environment':<24} {'policy':<7} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons")
+    for env_id in ids:
+        env = gym.make(env_id, split=split)
+        tasks = env.unwrapped.tasks
+        count = episodes or len(tasks)
+        for name in policy:
+            results = []
+            label = f"{env_id} {name}"
+            with typer.progressbar(range(count), label=label, file=None, show_pos=True) as bar:
+                for i in bar:
+                    task_id = tasks[i % len(tasks)].id if not episodes else None
+                    results.append(play(env, makers[name](), task_id=task_id, seed=seed + i))
+            success = sum(r.components["completion"] for r in results) / count
+            reward = sum(r.total_reward for r in results) / count
+            turns = sum(r.steps for r in results) / count
+            ends = dict(Counter(r.end_reason for r in results).most_common())
+            typer.echo(f"{env_id:<24} {name:<7} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}")
+            lines += [json.dumps({"env": env_id, "policy": name, **_result_row(r)}) for r in results]
+        env.close()
+    if out:
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {len(lines)} episodes to {out}")
+
+
+def _result_row(result: object) -> dict[str, object]:
+    data = dict(vars(result))
+    data.pop("messages")
+    return data
+
+
+@app.command()
+def generate(
+    suite: Annotated[str, typer.Argument(help="Suite name (folder under tools/).")],
+    out: Annotated[Path, typer.Option(help="Output .jsonl file.")],
+    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    n: Annotated[int, typer.Option(help="Number of tasks.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+) -> None:
+    """Write procedurally generated tasks of a suite to a JSONL file."""
+    from toolgym.content import load_suite
+    from toolgym.tasks import write_tasks
+
+    tool_suite = load_suite(suite)
+    if tool_suite.generate_tasks is None:
+        raise typer.BadParameter(f"suite {suite!r} has no task generator")
+    tasks = list(tool_suite.generate_tasks(split, n, seed))
+    write_tasks(out, tasks)
+    typer.echo(f"wrote {len(tasks)} {split} tasks of {suite!r} to {out}")
+
+
+@app.command()
+def schema(
+    out: Annotated[Path, typer.Option(help="Where to write the Task JSON Schema.")] = Path("tasks/schema.json"),
+    check: Annotated[bool, typer.Option(help="Only check that the file is up to date.")] = False,
+) -> None:
+    """Export the JSON Schema of task lines (tasks/schema.json)."""
+    from toolgym.tasks import task_json_schema
+
+    text = json.dumps(task_json_schema(), indent=2) + "\n"
+    if check:
+        if not out.is_file() or out.read_text(encoding="utf-8") != text:
+            typer.echo(f"{out} is out of date: run `toolgym schema --out {out}`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{out} is up to date")
+        return
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,288 @@
+"""``ToolEnv``: a Gymnasium environment in which an agent talks and calls tools to solve a task.
+
+One episode = one task. The agent's action is the text of one assistant message; the observation
+is the list of messages that came back (tool results, errors, or the user's reply).
+
+``step`` returns Gymnasium's five values:
+
+- ``observation``: the new messages, ``[{"role": "tool" | "user", "content": ..., "name"?: ...}]``.
+- ``reward``: the rubric's weighted sum of this turn's components, plus, on the last step, the
+  episode components (task completion, ...). Every component is in ``info["reward_components"]``.
+- ``terminated``: the episode reached a natural end: the user ended the conversation after an
+  answer, or (GLM-4.5 rule, if enabled) a malformed tool call halted it. Do not bootstrap.
+- ``truncated``: a limit cut the episode short (max turns, max consecutive invalid turns, max
+  calls per turn). The task was not finished; a value estimate may bootstrap.
+- ``info``: ``task_id``, ``turn``, the whole conversation (``messages``), ``reward_components``,
+  and at the end ``end_reason`` and ``episode`` (summary). ``reset``'s info adds ``tools``.
+
+Wall-clock time per phase (parse / validate / execute / render / reset) accumulates in
+``env.unwrapped.timings``; it is kept out of ``info`` so that equal seeds give equal infos.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolgym.episode import TRUNCATING_REASONS, EndReason, Episode, Turn
+from toolgym.formats import FormatName, get_format
+from toolgym.rewards import Rubric, same_calls
+from toolgym.spaces import Messages, Text
+from toolgym.suite import CallOutcome, ToolSuite, state_hash
+from toolgym.tasks import Task
+from toolgym.tooling import ToolCall, ToolKind
+from toolgym.users import ScriptedUser, UserSimulator
+
+DEFAULT_REWARDS: dict[str, float] = {"completion": 1.0}
+
+
+class Limits(BaseModel):
+    """Limits that end an episode as ``truncated`` (and the size cap on tool results)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_turns: int = Field(default=16, ge=1, description="Assistant turns per episode.")
+    max_invalid_streak: int = Field(
+        default=3, ge=1, description="Consecutive turns with a malformed or invalid call."
+    )
+    max_calls_per_turn: int = Field(default=8, ge=1, description="Tool calls in one message.")
+    max_result_chars: int = Field(
+        default=4000, ge=64, description="Longer tool results are cut, with a visible marker."
+    )
+    max_action_chars: int = Field(
+        default=32_768, ge=1, description="Longest assistant message the action space admits."
+    )
+
+
+class ToolEnv(gym.Env[list[dict[str, str]], str]):
+    """Text-level tool-use environment over one tool suite and a list of tasks."""
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(
+        self,
+        suite: ToolSuite,
+        tasks: Sequence[Task],
+        *,
+        format: FormatName = "hermes",
+        user: UserSimulator | None = None,
+        rewards: Rubric | Mapping[str, float] | None = None,
+        limits: Limits | None = None,
+        halt_on_malformed: bool = False,
+        render_mode: str | None = None,
+    ) -> None:
+        """Build an environment.
+
+        Args:
+            suite: The tool suite the agent acts on.
+            tasks: Tasks to draw episodes from (``reset`` samples one unless given ``task_id``).
+            format: Tool-call format the agent must use.
+            user: Simulated user; the scripted user by default.
+            rewards: A Rubric, or weights by component name (default: completion only).
+            limits: Episode limits.
+            halt_on_malformed: GLM-4.5 rule: a malformed tool call ends the episode with reward 0.
+            render_mode: ``"ansi"`` to get the conversation as text from ``render()``.
+        """
+        if not tasks:
+            raise ValueError(f"ToolEnv for suite {suite.name!r} needs at least one task")
+        wrong = [t.id for t in tasks if t.suite != suite.name]
+        if wrong:
+            raise ValueError(f"tasks {wrong[:5]} belong to another suite than {suite.name!r}")
+        self.suite, self.tasks = suite, list(tasks)
+        self._tasks_by_id = {t.id: t for t in self.tasks}
+        self.tool_format = get_format(format)
+        self.user = user or ScriptedUser()
+        self.rubric = rewards if isinstance(rewards, Rubric) else Rubric(rewards or DEFAULT_REWARDS)
+        self.limits = limits or Limits()
+        self.halt_on_malformed = halt_on_malformed
+        self.render_mode = render_mode
+        self.action_space = Text(self.limits.max_action_chars)
+        self.observation_space = Messages()
+        self.tool_specs = suite.specs()
+        self._parameters = {s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs}
+        self._gold_cache: dict[str, tuple[list[list[ToolCall]], str]] = {}
+        self.timings: defaultdict[str, float] = defaultdict(float)
+        self.episode: Episode | None = None
+        self._done = True
+
+    # ------------------------------------------------------------------ reset
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, str]], dict[str, Any]]:
+        """Start an episode. ``options`` may name ``task_id`` (else a task is drawn at random)."""
+        start = time.perf_counter()
+        super().reset(seed=seed)
+        self.task = self._choose_task(options or {})
+        self.state = self.suite.initial_state(self.task)
+        gold, _ = self._gold(self.task)
+        self._gold_steps, self._gold_pointer = gold, 0
+        self._revealed: set[int] = set()
+        self._invalid_streak = 0
+        first = self.user.start(self.task)
+        messages = [{"role": "system", "content": self.system_prompt(self.task)}, {"role": "user", "content": first}]
+        self.episode = Episode(self.task, messages=messages, halt_on_malformed=self.halt_on_malformed)
+        self._done = False
+        self.timings["reset"] += time.perf_counter() - start
+        self.timings["resets"] += 1
+        info = {"task_id": self.task.id, "turn": 0, "messages": _copy(messages), "tools": json.loads(json.dumps(self.tool_specs))}
+        return _copy(messages), info
+
+    def system_prompt(self, task: Task) -> str:
+        """Suite instructions, the task's context, then the tools in the env's format."""
+        parts = [self.suite.instructions, task.context or "", self.tool_format.render_tools(self.tool_specs)]
+        return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+    def _choose_task(self, options: Mapping[str, Any]) -> Task:
+        unknown = set(options) - {"task_id"}
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: 'task_id'")
+        if "task_id" not in options:
+            return self.tasks[int(self.np_random.integers(len(self.tasks)))]
+        try:
+            return self._tasks_by_id[options["task_id"]]
+        except KeyError:
+            sample = ", ".join(list(self._tasks_by_id)[:5])
+            raise KeyError(f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)") from None
+
+    def _gold(self, task: Task) -> tuple[list[list[ToolCall]], str]:
+        """Gold steps with canonical arguments, and the expected final state hash (cached)."""
+        if task.id not in self._gold_cache:
+            steps = [[self.suite.normalize_call(c) for c in step] for step in task.gold_calls]
+            if task.expected_state is not None:
+                expected = state_hash(self.suite.state_type.model_validate(task.expected_state))
+            else:
+                state = self.suite.initial_state(task)
+                for _, state in self.suite.replay(state, task.flat_gold_calls, writes_only=True):
+                    pass
+                expected = state_hash(state)
+            self._gold_cache[task.id] = (steps, expected)
+        return self._gold_cache[task.id]
+
+    # ------------------------------------------------------------------- step
+    def step(self, action: str) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:
+        """Apply one assistant message; see the module docstring for the five return values."""
+        if self._done or self.episode is None:
+            raise RuntimeError("the episode is over (or never started): call reset() first")
+        if not isinstance(action, str):
+            raise TypeError(f"action must be the assistant's message as a str, got {type(action).__name__}")
+        episode = self.episode
+        start = time.perf_counter()
+        parsed = self.tool_format.parse(action, self._parameters)
+        turn = Turn(len(episode.turns), action, parsed, self._expected_calls())
+        self.timings["parse"] += time.perf_counter() - start
+        episode.turns.append(turn)
+        episode.messages.append({"role": "assistant", "content": action})
+        observation, end = self._respond(turn)
+        start = time.perf_counter()
+        end = end or self._limit_reached(turn)
+        components = self.rubric.score_turn(turn)
+        reward = self.rubric.total(components)
+        if end is not None:
+            reward = self._finish(end, components, reward)
+        episode.messages.extend(observation)
+        info = {"task_id": self.task.id, "turn": len(episode.turns), "messages": _copy(episode.messages), "reward_components": components}
+        if end is not None:
+            info |= {"end_reason": end, "episode": self.summary()}
+        self.timings["render"] += time.perf_counter() - start
+        self.timings["steps"] += 1
+        return observation, reward, end in ("answered", "malformed"), end in TRUNCATING_REASONS, info
+
+    def _respond(self, turn: Turn) -> tuple[list[dict[str, str]], EndReason | None]:
+        """Run the turn's calls or pass its text to the user; returns new messages and an end."""
+        parsed = turn.parsed
+        if len(parsed.calls) > self.limits.max_calls_per_turn:
+            return [], "max_calls_per_turn"
+        observation = [self._run_call(turn, call) for call in parsed.calls]
+        if parsed.errors:
+            errors = "; ".join(parsed.errors)
+            observation.append({"role": "tool", "name": "error", "content": f"Error: malformed tool call ({self.tool_format.name} format): {errors}"})
+            return observation, ("malformed" if self.halt_on_malformed else None)
+        if parsed.calls:
+            if turn.expected_calls and same_calls(turn.calls, turn.expected_calls):
+                self._gold_pointer += 1
+            return observation, None
+        reply = self.user.reply(parsed.content)
+        if reply.stop:
+            self.episode.final_answer = parsed.content  # type: ignore[union-attr]
+            return observation, "answered"
+        self._revealed.update(reply.revealed)
+        return [{"role": "user", "content": reply.text or ""}], None
+
+    def _run_call(self, turn: Turn, call: ToolCall) -> dict[str, str]:
+        outcome, self.state = self.suite.execute(self.state, call)
+        self.timings["validate"] += outcome.validate_s
+        self.timings["execute"] += outcome.execute_s
+        turn.outcomes.append(outcome)
+        turn.calls.append(outcome.normalized or call)
+        return {"role": "tool", "name": call.name, "content": self._tool_text(outcome)}
+
+    def _tool_text(self, outcome: CallOutcome) -> str:
+        text = f"Error: {outcome.error}" if outcome.error else json.dumps(outcome.result, ensure_ascii=False)
+        cap = self.limits.max_result_chars
+        if len(text) > cap:
+            text = text[:cap] + f"\n[truncated: {len(text) - cap} more characters not shown]"
+        return text
+
+    def _expected_calls(self) -> list[ToolCall]:
+        """The gold next step, or [] when the gold trajectory talks here (asks, or answers)."""
+        pointer = self._gold_pointer
+        for i, fact in enumerate(self.task.user.hidden):
+            if i not in self._revealed and fact.before_step <= pointer:
+                return []
+        return self._gold_steps[pointer] if pointer < len(self._gold_steps) else []
+
+    def _limit_reached(self, turn: Turn) -> EndReason | None:
+        self._invalid_streak = self._invalid_streak + 1 if turn.invalid else 0
+        if self._invalid_streak >= self.limits.max_invalid_streak:
+            return "max_invalid_streak"
+        if len(self.episode.turns) >= self.limits.max_turns:  # type: ignore[union-attr]
+            return "max_turns"
+        return None
+
+    def _finish(self, end: EndReason, components: dict[str, float], reward: float) -> float:
+        """Close the episode: compare states, add the episode components to this step."""
+        episode = self.episode
+        assert episode is not None
+        episode.end_reason = end
+        episode.final_state_hash = state_hash(self.state)
+        episode.expected_state_hash = self._gold(self.task)[1]
+        episode_components = self.rubric.score_episode(episode)
+        components.update(episode_components)
+        self._done = True
+        if end == "malformed":
+            return 0.0
+        return reward + self.rubric.total(episode_components)
+
+    # ------------------------------------------------------------ inspection
+    def summary(self) -> dict[str, Any]:
+        """JSON-able summary of the current episode (task, end, final answer, counts)."""
+        episode = self.episode
+        assert episode is not None
+        return {
+            "task_id": episode.task.id,
+            "end_reason": episode.end_reason,
+            "final_answer": episode.final_answer,
+            "turns": len(episode.turns),
+            "calls": episode.num_calls,
+            "write_calls": sum(o.kind is ToolKind.WRITE and o.ok for t in episode.turns for o in t.outcomes),
+            "state_hash": state_hash(self.state),
+            "expected_state_hash": episode.expected_state_hash,
+        }
+
+    def render(self) -> str | None:
+        """The conversation so far as plain text (``render_mode="ansi"``)."""
+        if self.render_mode != "ansi" or self.episode is None:
+            return None
+        return "\n\n".join(
+            f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}" for m in self.episode.messages
+        )
+
+
+def _copy(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [dict(m) for m in messages]

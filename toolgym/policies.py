@@ -1,0 +1,125 @@
+"""Text-level reference policies (oracle, random, malformed) and a loop that plays one episode."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from toolgym.env import ToolEnv
+from toolgym.tasks import Task
+from toolgym.tooling import ToolCall
+
+
+class TextPolicy(Protocol):
+    """Chooses the next assistant message from the conversation so far."""
+
+    def reset(self, env: ToolEnv, task: Task) -> None:
+        """Prepare for an episode of ``task`` in ``env``."""
+        ...
+
+    def act(self, messages: list[dict[str, str]]) -> str:
+        """The next assistant message."""
+        ...
+
+
+class OraclePolicy:
+    """Plays the gold trajectory: asks for hidden facts, makes the gold calls, gives the answer."""
+
+    def reset(self, env: ToolEnv, task: Task) -> None:
+        """Write the script of assistant messages for ``task`` in the env's tool format."""
+        script: list[str] = []
+        for index, step in enumerate([*task.gold_calls, None]):
+            questions = [f.question for f in task.user.hidden if f.before_step == index]
+            if questions:
+                script.append(" ".join(questions))
+            if step is not None:
+                script.append(env.tool_format.render_calls(step))
+        script.append(task.answer())
+        self._script = iter(script)
+
+    def act(self, messages: list[dict[str, str]]) -> str:
+        """The next message of the script (an empty reply once it runs out)."""
+        return next(self._script, "")
+
+
+class RandomPolicy:
+    """Random messages: plain text, calls of real tools with random arguments, and noise."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, env: ToolEnv, task: Task) -> None:
+        """Remember the env's tools and format."""
+        self._env = env
+
+    def act(self, messages: list[dict[str, str]]) -> str:
+        """Half the time a call of a random tool with random-typed arguments, else text."""
+        env, rng = self._env, self.rng
+        if rng.random() < 0.5:
+            return str(env.action_space.sample())
+        spec = env.tool_specs[int(rng.integers(len(env.tool_specs)))]["function"]
+        names = list(spec["parameters"].get("properties", {})) + ["bogus"]
+        arguments = {n: _random_value(rng) for n in names if rng.random() < 0.6}
+        name = spec["name"] if rng.random() < 0.9 else "no_such_tool"
+        return env.tool_format.render_calls([ToolCall(name=name, arguments=arguments)])
+
+
+def _random_value(rng: np.random.Generator) -> Any:
+    choices: list[Any] = [
+        "x", "", "2026-03-02", "10:00", -1, 0, 3, 1e9, True, None, [], {}, ["a"], "../../etc/passwd", "\x00",
+    ]  # fmt: skip
+    return choices[int(rng.integers(len(choices)))]
+
+
+@dataclass
+class EpisodeResult:
+    """Outcome of one played episode."""
+
+    task_id: str
+    total_reward: float
+    terminated: bool
+    truncated: bool
+    steps: int
+    end_reason: str
+    components: dict[str, float] = field(default_factory=dict)
+    step_components: list[dict[str, float]] = field(default_factory=list)
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+
+def play(env: ToolEnv, policy: TextPolicy, *, task_id: str | None = None, seed: int | None = None) -> EpisodeResult:
+    """Run one episode of ``policy`` in ``env`` (an unwrapped ToolEnv or a gymnasium.make wrapper)."""
+    options = {"task_id": task_id} if task_id is not None else None
+    messages, info = env.reset(seed=seed, options=options)
+    base: ToolEnv = env.unwrapped  # type: ignore[assignment]
+    policy.reset(base, base.task)
+    total, steps, history = 0.0, 0, list(messages)
+    per_step: list[dict[str, float]] = []
+    while True:
+        action = policy.act(history)
+        observation, reward, terminated, truncated, info = env.step(action)
+        history += [{"role": "assistant", "content": action}, *observation]
+        total += reward
+        steps += 1
+        per_step.append(info["reward_components"])
+        if terminated or truncated:
+            break
+    return EpisodeResult(
+        task_id=info["task_id"],
+        total_reward=total,
+        terminated=terminated,
+        truncated=truncated,
+        steps=steps,
+        end_reason=info["end_reason"],
+        components=info["reward_components"],
+        step_components=per_step,
+        messages=info["messages"],
+    )
+
+
+def dumps_result(result: EpisodeResult) -> str:
+    """One JSON line for an episode result (messages left out)."""
+    data = {k: v for k, v in result.__dict__.items() if k not in ("messages", "step_components")}
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,149 @@
+"""Env specs (TOML files in ``envs/``) and their registration as Gymnasium environments.
+
+A spec names the suite, task files, tool format, user, rewards and limits::
+
+    id = "toolgym/Calendar-v0"
+    suite = "calendar"                  # folder tools/calendar
+    format = "hermes"                   # or "glm"
+
+    [tasks]                             # paths relative to the content root's tasks/
+    train = ["calendar/train.jsonl"]
+    test = ["calendar/test.jsonl"]
+
+    [rewards]                           # weight 0 (or absent) = logged only
+    completion = 1.0
+
+    [limits]
+    max_turns = 12
+
+After ``import toolgym`` every spec under the content roots is registered:
+``gymnasium.make("toolgym/Calendar-v0", split="test")``. Keyword arguments of ``make`` override
+spec fields (``format``, ``rewards``, ``limits``, ``halt_on_malformed``, ``generated``, ...).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from toolgym.content import add_content_root, content_roots, load_suite
+from toolgym.env import DEFAULT_REWARDS, Limits, ToolEnv
+from toolgym.formats import FormatName
+from toolgym.tasks import Task, load_tasks
+
+Split = Literal["train", "test"]
+
+
+class Generated(BaseModel):
+    """Procedurally generated tasks added to each split (from the suite's generator)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: int = Field(default=0, ge=0, description="Generated tasks added to the train split.")
+    test: int = Field(default=0, ge=0, description="Generated tasks added to the test split.")
+    seed: int = Field(default=0, ge=0, description="Generator seed.")
+
+
+class EnvSpec(BaseModel):
+    """One environment: which suite, tasks, format, user, rewards and limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[\w.-]+/[\w.-]+-v\d+$", description="Gymnasium id 'ns/Name-vN'.")
+    suite: str = Field(description="Tool suite folder name under tools/.")
+    description: str = Field(default="", description="One line shown by `toolgym list`.")
+    tasks: dict[Split, list[str]] = Field(description="Task files per split, relative to tasks/.")
+    generated: Generated = Field(default_factory=Generated)
+    format: FormatName = Field(default="hermes", description="Tool-call format.")
+    user: Literal["scripted"] = Field(default="scripted", description="User simulator.")
+    rewards: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REWARDS))
+    limits: Limits = Field(default_factory=Limits)
+    halt_on_malformed: bool = Field(default=False, description="GLM-4.5 halting rule.")
+    root: Path | None = Field(default=None, exclude=True, description="Content root (set on load).")
+
+
+def load_spec(path: str | Path) -> EnvSpec:
+    """Read and validate an env spec; errors name the file and the field to fix."""
+    path = Path(path).resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        spec = EnvSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n".join(f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"{path}: invalid env spec:\n{problems}") from None
+    return spec.model_copy(update={"root": path.parent.parent})
+
+
+def split_tasks(spec: EnvSpec, split: Split) -> list[Task]:
+    """The tasks of one split: the listed files, then any generated tasks."""
+    assert spec.root is not None
+    tasks = [t for name in spec.tasks.get(split, []) for t in load_tasks(spec.root / "tasks" / name)]
+    count = getattr(spec.generated, split)
+    if count:
+        suite = load_suite(spec.suite, prefer=spec.root)
+        if suite.generate_tasks is None:
+            raise ValueError(f"{spec.id}: suite {spec.suite!r} has no task generator")
+        tasks += list(suite.generate_tasks(split, count, spec.generated.seed))
+    return tasks
+
+
+def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: Any) -> ToolEnv:
+    """Build the ToolEnv of a spec (a path or an EnvSpec) for one split, with field overrides."""
+    base = spec if isinstance(spec, EnvSpec) else load_spec(spec)
+    tasks: list[Task] | None = overrides.pop("tasks", None)
+    render_mode = overrides.pop("render_mode", None)
+    if overrides:
+        merged = base.model_dump(exclude={"root"}) | overrides
+        try:
+            base = EnvSpec.model_validate(merged).model_copy(update={"root": base.root})
+        except ValidationError as exc:
+            raise ValueError(f"{base.id}: invalid override(s): {exc}") from None
+    suite = load_suite(base.suite, prefer=base.root)
+    return ToolEnv(
+        suite,
+        tasks if tasks is not None else split_tasks(base, split),
+        format=base.format,
+        rewards=base.rewards,
+        limits=base.limits,
+        halt_on_malformed=base.halt_on_malformed,
+        render_mode=render_mode,
+    )
+
+
+_registered: dict[str, Path] = {}
+
+
+def register_envs(root: str | Path | None = None) -> list[str]:
+    """Register every ``envs/*.toml`` under ``root`` (or under all content roots) with Gymnasium.
+
+    A user's own content root is added to the search path, so its suites and tasks resolve.
+    Returns the registered ids.
+    """
+    roots = [add_content_root(root)] if root is not None else content_roots()
+    ids = []
+    for folder in roots:
+        for path in sorted((folder / "envs").glob("*.toml")):
+            spec = load_spec(path)
+            owner = _registered.get(spec.id)
+            if owner == path.resolve():
+                continue
+            if owner is not None:
+                if root is None:
+                    continue  # an earlier (user) root already provides this id
+                raise ValueError(f"{path}: env id {spec.id!r} is already registered by {owner}")
+            gym.register(id=spec.id, entry_point="toolgym.registry:make_env", kwargs={"spec": str(path)})
+            _registered[spec.id] = path.resolve()
+            ids.append(spec.id)
+    return ids
+
+
+def registered_specs() -> dict[str, EnvSpec]:
+    """The spec of every env registered by toolgym, by id."""
+    return {env_id: load_spec(path) for env_id, path in sorted(_registered.items())}

@@ -1,0 +1,91 @@
+"""Check task files: JSON syntax, the Task schema, and the tasks' meaning against their suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from toolgym.content import load_suite
+from toolgym.suite import ToolSuite
+from toolgym.tasks import Task, TaskProblem, parse_task_lines
+from toolgym.tooling import InvalidArguments
+
+
+def task_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The ``.jsonl`` files named by ``paths`` (folders are searched recursively)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(path.rglob("*.jsonl"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path} does not exist")
+    return files
+
+
+def validate_files(paths: Iterable[str | Path]) -> tuple[int, list[TaskProblem]]:
+    """Validate every task in ``paths``; returns (task lines checked, every problem found)."""
+    checked, problems = 0, []
+    for file in task_files(paths):
+        tasks, file_problems = parse_task_lines(file)
+        checked += len(tasks) + len({p.line for p in file_problems})
+        problems += file_problems
+        for line, task in tasks:
+            problems += [TaskProblem(file, line, f, m) for f, m in task_meaning_problems(task)]
+    return checked, problems
+
+
+def task_meaning_problems(task: Task) -> list[tuple[str, str]]:
+    """Problems that need the suite: unknown tools, invalid gold arguments, gold calls that fail."""
+    try:
+        suite = load_suite(task.suite)
+    except (LookupError, TypeError, ValueError) as exc:
+        return [("suite", str(exc))]
+    problems = _argument_problems(task, suite)
+    problems += _state_problems(task, suite)
+    if not problems:
+        problems += _replay_problems(task, suite)
+    return problems
+
+
+def _argument_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
+    problems = []
+    for i, step in enumerate(task.gold_calls):
+        for j, call in enumerate(step):
+            where = f"gold_calls[{i}][{j}]"
+            if not suite.has_tool(call.name):
+                problems.append((f"{where}.name", f"unknown tool {call.name!r} in suite {suite.name!r}"))
+                continue
+            try:
+                suite.tool(call.name).check_arguments(call.arguments)
+            except InvalidArguments as exc:
+                problems.append((f"{where}.arguments", str(exc)))
+    return problems
+
+
+def _state_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
+    problems = []
+    for field in ("initial_state", "expected_state"):
+        value = getattr(task, field)
+        if value is not None:
+            try:
+                suite.state_type.model_validate(value)
+            except ValidationError as exc:
+                problems.append((field, f"not a valid {suite.state_type.__name__}: {exc.errors()[0]['msg']}"))
+    return problems
+
+
+def _replay_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
+    """Gold calls must succeed, except in tasks tagged 'error', where at least one must fail."""
+    state, failures = suite.initial_state(task), []
+    for i, step in enumerate(task.gold_calls):
+        for j, call in enumerate(step):
+            outcome, state = suite.execute(state, call)
+            if not outcome.ok:
+                failures.append((f"gold_calls[{i}][{j}]", f"fails when replayed: {outcome.error}"))
+    if "error" in task.categories:
+        return [] if failures else [("categories", "tagged 'error' but every gold call succeeds")]
+    return failures
