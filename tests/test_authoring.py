@@ -1,94 +1,17 @@
 """A user authors a tool suite, tasks and an env spec outside the repo, without touching the engine."""
 
-import textwrap
-
 import gymnasium as gym
 import pytest
+from conftest import TASKS
 
 import toolgym
 from toolgym.policies import OraclePolicy, play
 
-SUITE = '''
-"""A counter service: the smallest useful suite."""
-from pydantic import BaseModel
 
-from toolgym import ToolError, ToolKind, ToolSuite, tool
-
-
-class Counters(BaseModel):
-    values: dict[str, int] = {}
-
-
-@tool
-def get(db: Counters, name: str) -> int:
-    """Read a counter.
-
-    Args:
-        name: Counter name.
-    """
-    if name not in db.values:
-        raise ToolError(f"no counter {name!r}; counters: {sorted(db.values)}")
-    return db.values[name]
-
-
-@tool(kind=ToolKind.WRITE)
-def add(db: Counters, name: str, amount: int = 1) -> int:
-    """Add to a counter, creating it at 0 first if needed.
-
-    Args:
-        name: Counter name.
-        amount: How much to add.
-    """
-    db.values[name] = db.values.get(name, 0) + amount
-    return db.values[name]
-
-
-suite = ToolSuite(
-    name="counters",
-    state_type=Counters,
-    tools=(get, add),
-    make_state=lambda seed: Counters(values={"apples": 3 + seed}),
-    instructions="You keep counters for the user.",
-)
-'''
-
-TASKS = [
-    {"id": "c-1", "suite": "counters", "instruction": "How many apples?",
-     "gold_calls": [[{"name": "get", "arguments": {"name": "apples"}}]], "required_outputs": ["3"]},
-    {"id": "c-2", "suite": "counters", "instruction": "Add 2 apples.",
-     "gold_calls": [[{"name": "add", "arguments": {"name": "apples", "amount": 2}}]]},
-    {"id": "c-3", "suite": "counters", "instruction": "Add some pears.",
-     "user": {"hidden": [{"keywords": ["how many"], "question": "How many pears?", "answer": "Five."}]},
-     "gold_calls": [[{"name": "add", "arguments": {"name": "pears", "amount": 5}}]]},
-]
-
-SPEC = """
-id = "mylab/Counters-v0"
-suite = "counters"
-[tasks]
-train = ["counters/tasks.jsonl"]
-[rewards]
-completion = 1.0
-format = 0.1
-"""
-
-
-@pytest.fixture(scope="module")
-def user_root(tmp_path_factory):
-    import json
-
-    root = tmp_path_factory.mktemp("my_content")
-    (root / "tools" / "counters").mkdir(parents=True)
-    (root / "tools" / "counters" / "__init__.py").write_text(textwrap.dedent(SUITE))
-    (root / "tasks" / "counters").mkdir(parents=True)
-    (root / "tasks" / "counters" / "tasks.jsonl").write_text("\n".join(json.dumps(t) for t in TASKS))
-    (root / "envs").mkdir()
-    (root / "envs" / "counters.toml").write_text(SPEC)
-    return root
-
-
-def test_user_suite_registers_and_runs(user_root):
-    assert toolgym.register_envs(user_root) == ["mylab/Counters-v0"]
+def test_user_suite_registers_and_runs(counters_root):
+    assert not (counters_root / "tools").is_relative_to(toolgym.content.bundled_root())
+    ids = toolgym.register_envs(counters_root)
+    assert ids in (["mylab/Counters-v0"], [])  # [] if another test registered it first
     env = gym.make("mylab/Counters-v0")
     for task in TASKS:
         result = play(env, OraclePolicy(), task_id=task["id"], seed=0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import gymnasium as gym
 import typer
@@ -16,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-PolicyName = Literal["oracle", "random"]
+Split = Literal["train", "test"]
 
 
 @app.command("list")
@@ -29,13 +30,25 @@ def list_envs(
     rows = []
     for env_id, spec in registered_specs().items():
         counts = {split: len(split_tasks(spec, split)) for split in ("train", "test")}
-        rows.append({"id": env_id, "suite": spec.suite, "format": spec.format, **counts, "description": spec.description})
+        rows.append(
+            {
+                "id": env_id,
+                "suite": spec.suite,
+                "format": spec.format,
+                **counts,
+                "description": spec.description,
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    typer.echo(f"{'environment':<24} {'suite':<10} {'format':<7} {'train':>6} {'test':>6}  description")
+    typer.echo(
+        f"{'environment':<24} {'suite':<10} {'format':<7} {'train':>6} {'test':>6}  description"
+    )
     for r in rows:
-        typer.echo(f"{r['id']:<24} {r['suite']:<10} {r['format']:<7} {r['train']:>6} {r['test']:>6}  {r['description']}")
+        typer.echo(
+            f"{r['id']:<24} {r['suite']:<10} {r['format']:<7} {r['train']:>6} {r['test']:>6}  {r['description']}"
+        )
 
 
 @app.command()
@@ -60,27 +73,41 @@ def validate(
 
 @app.command()
 def run(
-    env_ids: Annotated[list[str] | None, typer.Argument(help="Env ids (default: every registered toolgym env).")] = None,
-    policy: Annotated[list[str], typer.Option("--policy", "-p", help="oracle or random; repeat for several.")] = ["oracle", "random"],  # noqa: B006
-    split: Annotated[str, typer.Option(help="train or test.")] = "test",
-    episodes: Annotated[int, typer.Option(help="Episodes per env and policy (0 = one per task).")] = 0,
+    env_ids: Annotated[
+        list[str] | None, typer.Argument(help="Env ids (default: every registered toolgym env).")
+    ] = None,
+    policy: Annotated[
+        list[str], typer.Option("--policy", "-p", help="oracle or random; repeat for several.")
+    ] = ["oracle", "random"],  # noqa: B006
+    split: Annotated[Split, typer.Option(help="Which task split.")] = "test",
+    episodes: Annotated[
+        int, typer.Option(help="Episodes per env and policy (0 = one per task).")
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the first episode.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write one JSON line per episode here.")] = None,
 ) -> None:
     """Play reference policies on environments and print success rate and rewards."""
-    from toolgym.policies import OraclePolicy, RandomPolicy, play
+    from toolgym.env import ToolEnv
+    from toolgym.policies import OraclePolicy, RandomPolicy, TextPolicy, play
     from toolgym.registry import registered_specs
 
-    makers = {"oracle": lambda: OraclePolicy(), "random": lambda: RandomPolicy(seed)}
+    makers: dict[str, Callable[[], TextPolicy]] = {
+        "oracle": OraclePolicy,
+        "random": lambda: RandomPolicy(seed),
+    }
     for name in policy:
         if name not in makers:
-            raise typer.BadParameter(f"unknown policy {name!r}; choose from {sorted(makers)}", param_hint="--policy")
+            raise typer.BadParameter(
+                f"unknown policy {name!r}; choose from {sorted(makers)}", param_hint="--policy"
+            )
     ids = env_ids or [i for i in registered_specs() if i.startswith("toolgym/")]
     lines = []
-    typer.echo(f"{'environment':<24} {'policy':<7} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons")
+    typer.echo(
+        f"{'environment':<24} {'policy':<7} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons"
+    )
     for env_id in ids:
         env = gym.make(env_id, split=split)
-        tasks = env.unwrapped.tasks
+        tasks = cast(ToolEnv, env.unwrapped).tasks
         count = episodes or len(tasks)
         for name in policy:
             results = []
@@ -93,8 +120,12 @@ def run(
             reward = sum(r.total_reward for r in results) / count
             turns = sum(r.steps for r in results) / count
             ends = dict(Counter(r.end_reason for r in results).most_common())
-            typer.echo(f"{env_id:<24} {name:<7} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}")
-            lines += [json.dumps({"env": env_id, "policy": name, **_result_row(r)}) for r in results]
+            typer.echo(
+                f"{env_id:<24} {name:<7} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}"
+            )
+            lines += [
+                json.dumps({"env": env_id, "policy": name, **_result_row(r)}) for r in results
+            ]
         env.close()
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -111,7 +142,7 @@ def _result_row(result: object) -> dict[str, object]:
 def generate(
     suite: Annotated[str, typer.Argument(help="Suite name (folder under tools/).")],
     out: Annotated[Path, typer.Option(help="Output .jsonl file.")],
-    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    split: Annotated[Split, typer.Option(help="Which task split.")] = "train",
     n: Annotated[int, typer.Option(help="Number of tasks.")] = 1000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
 ) -> None:
@@ -129,7 +160,9 @@ def generate(
 
 @app.command()
 def schema(
-    out: Annotated[Path, typer.Option(help="Where to write the Task JSON Schema.")] = Path("tasks/schema.json"),
+    out: Annotated[Path, typer.Option(help="Where to write the Task JSON Schema.")] = Path(
+        "tasks/schema.json"
+    ),
     check: Annotated[bool, typer.Option(help="Only check that the file is up to date.")] = False,
 ) -> None:
     """Export the JSON Schema of task lines (tasks/schema.json)."""

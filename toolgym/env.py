@@ -105,7 +105,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self.action_space = Text(self.limits.max_action_chars)
         self.observation_space = Messages()
         self.tool_specs = suite.specs()
-        self._parameters = {s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs}
+        self._parameters = {
+            s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs
+        }
         self._gold_cache: dict[str, tuple[list[list[ToolCall]], str]] = {}
         self.timings: defaultdict[str, float] = defaultdict(float)
         self.episode: Episode | None = None
@@ -125,17 +127,31 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self._revealed: set[int] = set()
         self._invalid_streak = 0
         first = self.user.start(self.task)
-        messages = [{"role": "system", "content": self.system_prompt(self.task)}, {"role": "user", "content": first}]
-        self.episode = Episode(self.task, messages=messages, halt_on_malformed=self.halt_on_malformed)
+        messages = [
+            {"role": "system", "content": self.system_prompt(self.task)},
+            {"role": "user", "content": first},
+        ]
+        self.episode = Episode(
+            self.task, messages=messages, halt_on_malformed=self.halt_on_malformed
+        )
         self._done = False
         self.timings["reset"] += time.perf_counter() - start
         self.timings["resets"] += 1
-        info = {"task_id": self.task.id, "turn": 0, "messages": _copy(messages), "tools": json.loads(json.dumps(self.tool_specs))}
+        info = {
+            "task_id": self.task.id,
+            "turn": 0,
+            "messages": _copy(messages),
+            "tools": json.loads(json.dumps(self.tool_specs)),
+        }
         return _copy(messages), info
 
     def system_prompt(self, task: Task) -> str:
         """Suite instructions, the task's context, then the tools in the env's format."""
-        parts = [self.suite.instructions, task.context or "", self.tool_format.render_tools(self.tool_specs)]
+        parts = [
+            self.suite.instructions,
+            task.context or "",
+            self.tool_format.render_tools(self.tool_specs),
+        ]
         return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
     def _choose_task(self, options: Mapping[str, Any]) -> Task:
@@ -148,7 +164,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             return self._tasks_by_id[options["task_id"]]
         except KeyError:
             sample = ", ".join(list(self._tasks_by_id)[:5])
-            raise KeyError(f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)") from None
+            raise KeyError(
+                f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)"
+            ) from None
 
     def _gold(self, task: Task) -> tuple[list[list[ToolCall]], str]:
         """Gold steps with canonical arguments, and the expected final state hash (cached)."""
@@ -157,10 +175,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             if task.expected_state is not None:
                 expected = state_hash(self.suite.state_type.model_validate(task.expected_state))
             else:
-                state = self.suite.initial_state(task)
-                for _, state in self.suite.replay(state, task.flat_gold_calls, writes_only=True):
-                    pass
-                expected = state_hash(state)
+                initial = self.suite.initial_state(task)
+                _, final = self.suite.replay(initial, task.flat_gold_calls, writes_only=True)
+                expected = state_hash(final)
             self._gold_cache[task.id] = (steps, expected)
         return self._gold_cache[task.id]
 
@@ -170,7 +187,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         if self._done or self.episode is None:
             raise RuntimeError("the episode is over (or never started): call reset() first")
         if not isinstance(action, str):
-            raise TypeError(f"action must be the assistant's message as a str, got {type(action).__name__}")
+            raise TypeError(
+                f"action must be the assistant's message as a str, got {type(action).__name__}"
+            )
         episode = self.episode
         start = time.perf_counter()
         parsed = self.tool_format.parse(action, self._parameters)
@@ -186,12 +205,23 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         if end is not None:
             reward = self._finish(end, components, reward)
         episode.messages.extend(observation)
-        info = {"task_id": self.task.id, "turn": len(episode.turns), "messages": _copy(episode.messages), "reward_components": components}
+        info = {
+            "task_id": self.task.id,
+            "turn": len(episode.turns),
+            "messages": _copy(episode.messages),
+            "reward_components": components,
+        }
         if end is not None:
             info |= {"end_reason": end, "episode": self.summary()}
         self.timings["render"] += time.perf_counter() - start
         self.timings["steps"] += 1
-        return observation, reward, end in ("answered", "malformed"), end in TRUNCATING_REASONS, info
+        return (
+            observation,
+            reward,
+            end in ("answered", "malformed"),
+            end in TRUNCATING_REASONS,
+            info,
+        )
 
     def _respond(self, turn: Turn) -> tuple[list[dict[str, str]], EndReason | None]:
         """Run the turn's calls or pass its text to the user; returns new messages and an end."""
@@ -201,7 +231,13 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         observation = [self._run_call(turn, call) for call in parsed.calls]
         if parsed.errors:
             errors = "; ".join(parsed.errors)
-            observation.append({"role": "tool", "name": "error", "content": f"Error: malformed tool call ({self.tool_format.name} format): {errors}"})
+            observation.append(
+                {
+                    "role": "tool",
+                    "name": "error",
+                    "content": f"Error: malformed tool call ({self.tool_format.name} format): {errors}",
+                }
+            )
             return observation, ("malformed" if self.halt_on_malformed else None)
         if parsed.calls:
             if turn.expected_calls and same_calls(turn.calls, turn.expected_calls):
@@ -223,7 +259,11 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         return {"role": "tool", "name": call.name, "content": self._tool_text(outcome)}
 
     def _tool_text(self, outcome: CallOutcome) -> str:
-        text = f"Error: {outcome.error}" if outcome.error else json.dumps(outcome.result, ensure_ascii=False)
+        text = (
+            f"Error: {outcome.error}"
+            if outcome.error
+            else json.dumps(outcome.result, ensure_ascii=False)
+        )
         cap = self.limits.max_result_chars
         if len(text) > cap:
             text = text[:cap] + f"\n[truncated: {len(text) - cap} more characters not shown]"
@@ -270,7 +310,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             "final_answer": episode.final_answer,
             "turns": len(episode.turns),
             "calls": episode.num_calls,
-            "write_calls": sum(o.kind is ToolKind.WRITE and o.ok for t in episode.turns for o in t.outcomes),
+            "write_calls": sum(
+                o.kind is ToolKind.WRITE and o.ok for t in episode.turns for o in t.outcomes
+            ),
             "state_hash": state_hash(self.state),
             "expected_state_hash": episode.expected_state_hash,
         }
@@ -280,7 +322,8 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         if self.render_mode != "ansi" or self.episode is None:
             return None
         return "\n\n".join(
-            f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}" for m in self.episode.messages
+            f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}"
+            for m in self.episode.messages
         )
 
 

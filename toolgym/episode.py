@@ -17,7 +17,9 @@ EndReason = Literal[
     "max_invalid_streak",
     "max_calls_per_turn",
 ]
-TRUNCATING_REASONS: frozenset[str] = frozenset({"max_turns", "max_invalid_streak", "max_calls_per_turn"})
+TRUNCATING_REASONS: frozenset[str] = frozenset(
+    {"max_turns", "max_invalid_streak", "max_calls_per_turn"}
+)
 
 
 @dataclass

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+import gymnasium as gym
 import numpy as np
 
 from toolgym.env import ToolEnv
@@ -89,11 +90,17 @@ class EpisodeResult:
     messages: list[dict[str, str]] = field(default_factory=list)
 
 
-def play(env: ToolEnv, policy: TextPolicy, *, task_id: str | None = None, seed: int | None = None) -> EpisodeResult:
+def play(
+    env: gym.Env[Any, Any],
+    policy: TextPolicy,
+    *,
+    task_id: str | None = None,
+    seed: int | None = None,
+) -> EpisodeResult:
     """Run one episode of ``policy`` in ``env`` (an unwrapped ToolEnv or a gymnasium.make wrapper)."""
     options = {"task_id": task_id} if task_id is not None else None
     messages, info = env.reset(seed=seed, options=options)
-    base: ToolEnv = env.unwrapped  # type: ignore[assignment]
+    base = cast(ToolEnv, env.unwrapped)
     policy.reset(base, base.task)
     total, steps, history = 0.0, 0, list(messages)
     per_step: list[dict[str, float]] = []
@@ -101,7 +108,7 @@ def play(env: ToolEnv, policy: TextPolicy, *, task_id: str | None = None, seed: 
         action = policy.act(history)
         observation, reward, terminated, truncated, info = env.step(action)
         history += [{"role": "assistant", "content": action}, *observation]
-        total += reward
+        total += float(reward)
         steps += 1
         per_step.append(info["reward_components"])
         if terminated or truncated:

@@ -84,7 +84,9 @@ def load_spec(path: str | Path) -> EnvSpec:
 def split_tasks(spec: EnvSpec, split: Split) -> list[Task]:
     """The tasks of one split: the listed files, then any generated tasks."""
     assert spec.root is not None
-    tasks = [t for name in spec.tasks.get(split, []) for t in load_tasks(spec.root / "tasks" / name)]
+    tasks = [
+        t for name in spec.tasks.get(split, []) for t in load_tasks(spec.root / "tasks" / name)
+    ]
     count = getattr(spec.generated, split)
     if count:
         suite = load_suite(spec.suite, prefer=spec.root)
@@ -138,7 +140,9 @@ def register_envs(root: str | Path | None = None) -> list[str]:
                 if root is None:
                     continue  # an earlier (user) root already provides this id
                 raise ValueError(f"{path}: env id {spec.id!r} is already registered by {owner}")
-            gym.register(id=spec.id, entry_point="toolgym.registry:make_env", kwargs={"spec": str(path)})
+            gym.register(
+                id=spec.id, entry_point="toolgym.registry:make_env", kwargs={"spec": str(path)}
+            )
             _registered[spec.id] = path.resolve()
             ids.append(spec.id)
     return ids

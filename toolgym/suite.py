@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -124,7 +124,9 @@ class ToolSuite(Generic[S]):
             args = tool.check_arguments(call.arguments)
         except InvalidArguments as exc:
             elapsed = time.perf_counter() - start
-            failed = CallOutcome(call, error=str(exc), error_kind="invalid_arguments", kind=tool.kind)
+            failed = CallOutcome(
+                call, error=str(exc), error_kind="invalid_arguments", kind=tool.kind
+            )
             return replace(failed, validate_s=elapsed), state
         normalized = ToolCall(name=call.name, arguments=args.model_dump(mode="json"))
         checked = time.perf_counter()
@@ -136,25 +138,39 @@ class ToolSuite(Generic[S]):
             target = state
         else:
             outcome = CallOutcome(call, result=result, kind=tool.kind)
-        timing = {"validate_s": checked - start, "execute_s": time.perf_counter() - checked}
-        return replace(outcome, normalized=normalized, **timing), target
+        done = time.perf_counter()
+        timed = replace(
+            outcome, normalized=normalized, validate_s=checked - start, execute_s=done - checked
+        )
+        return timed, target
 
-    def replay(self, state: S, calls: Iterable[ToolCall], *, writes_only: bool) -> Iterator[
-        tuple[CallOutcome, S]
-    ]:
-        """Execute ``calls`` in order, yielding each outcome with the state after it."""
+    def replay(
+        self, state: S, calls: Iterable[ToolCall], *, writes_only: bool
+    ) -> tuple[list[CallOutcome], S]:
+        """Execute ``calls`` in order (only the WRITE ones if ``writes_only``).
+
+        Returns every outcome and the final state.
+        """
+        outcomes = []
         for call in calls:
-            if writes_only and self.tool(call.name).kind is not ToolKind.WRITE:
+            if (
+                writes_only
+                and self.has_tool(call.name)
+                and self.tool(call.name).kind is not ToolKind.WRITE
+            ):
                 continue
             outcome, state = self.execute(state, call)
-            yield outcome, state
+            outcomes.append(outcome)
+        return outcomes, state
 
     def normalize_call(self, call: ToolCall) -> ToolCall:
         """The call with canonical arguments (defaults filled), or unchanged if it is invalid."""
         if not self.has_tool(call.name):
             return call
         try:
-            return ToolCall(name=call.name, arguments=self.tool(call.name).normalize(call.arguments))
+            return ToolCall(
+                name=call.name, arguments=self.tool(call.name).normalize(call.arguments)
+            )
         except (InvalidArguments, ValueError):
             return call
 

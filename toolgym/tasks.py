@@ -182,12 +182,15 @@ def parse_task_lines(path: Path) -> tuple[list[tuple[int, Task]], list[TaskProbl
             continue
         except ValidationError as exc:
             problems.extend(
-                TaskProblem(path, number, _loc(e["loc"]) or "(task)", e["msg"]) for e in exc.errors()
+                TaskProblem(path, number, _loc(e["loc"]) or "(task)", e["msg"])
+                for e in exc.errors()
             )
             continue
         if task.id in seen:
             problems.append(
-                TaskProblem(path, number, "id", f"duplicate id {task.id!r} (first on line {seen[task.id]})")
+                TaskProblem(
+                    path, number, "id", f"duplicate id {task.id!r} (first on line {seen[task.id]})"
+                )
             )
             continue
         seen[task.id] = number

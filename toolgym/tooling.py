@@ -8,7 +8,7 @@ schema the agent sees::
     def book_flight(db: TravelDB, flight_id: str, cabin: Literal["economy", "business"]) -> Booking:
         \"\"\"Book one seat on a flight.
 
-        Args:
+Args:
             flight_id: Flight number such as 'UA100'.
             cabin: Cabin class.
         \"\"\"

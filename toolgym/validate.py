@@ -57,7 +57,9 @@ def _argument_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
         for j, call in enumerate(step):
             where = f"gold_calls[{i}][{j}]"
             if not suite.has_tool(call.name):
-                problems.append((f"{where}.name", f"unknown tool {call.name!r} in suite {suite.name!r}"))
+                problems.append(
+                    (f"{where}.name", f"unknown tool {call.name!r} in suite {suite.name!r}")
+                )
                 continue
             try:
                 suite.tool(call.name).check_arguments(call.arguments)
@@ -74,7 +76,9 @@ def _state_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
             try:
                 suite.state_type.model_validate(value)
             except ValidationError as exc:
-                problems.append((field, f"not a valid {suite.state_type.__name__}: {exc.errors()[0]['msg']}"))
+                problems.append(
+                    (field, f"not a valid {suite.state_type.__name__}: {exc.errors()[0]['msg']}")
+                )
     return problems
 
 

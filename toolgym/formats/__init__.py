@@ -18,4 +18,12 @@ def get_format(name: str) -> ToolFormat:
         raise ValueError(f"unknown tool format {name!r}; choose one of {sorted(FORMATS)}") from None
 
 
-__all__ = ["FORMATS", "FormatName", "GLMFormat", "HermesFormat", "ParsedTurn", "ToolFormat", "get_format"]
+__all__ = [
+    "FORMATS",
+    "FormatName",
+    "GLMFormat",
+    "HermesFormat",
+    "ParsedTurn",
+    "ToolFormat",
+    "get_format",
+]

@@ -20,7 +20,9 @@ class Rubric:
         if unknown:
             known = sorted({*STEP_REWARDS, *EPISODE_REWARDS})
             raise ValueError(f"unknown reward component(s) {unknown}; known components: {known}")
-        self.weights = {name: float(weights.get(name, 0.0)) for name in {*STEP_REWARDS, *EPISODE_REWARDS}}
+        self.weights = {
+            name: float(weights.get(name, 0.0)) for name in {*STEP_REWARDS, *EPISODE_REWARDS}
+        }
 
     def score_turn(self, turn: Turn) -> dict[str, float]:
         """Every per-turn component for ``turn``."""

@@ -5,7 +5,7 @@ For predicted calls :math:`P` and gold calls :math:`G` of one turn:
 .. math::
 
     r_{name} &= \frac{|N_G \cap N_P|}{|N_G \cup N_P|}
-        \quad\text{(multiset Jaccard of tool names; 1 if both are empty)} \\
+        \quad\text{(multiset Jaccard of tool names)} \\
     r_{param}(g, p) &= \frac{|keys(g) \cap keys(p)|}{|keys(g) \cup keys(p)|}
         \quad\text{(1 if both are empty)} \\
     r_{value}(g, p) &= \sum_{k \in keys(g)} \mathbb{1}[g_k = p_k] \\
@@ -14,9 +14,10 @@ For predicted calls :math:`P` and gold calls :math:`G` of one turn:
     S_{max} &= 1 + |G| + \sum_{g \in G} |keys(g)| \\
     R_{correct} &= 6 \cdot \frac{R_{max}}{S_{max}} - 3 \in [-3, 3]
 
-The matching is the optimal one-to-one assignment of gold to predicted calls (not greedy);
-unmatched calls score 0. The total is :math:`R_{format} + R_{correct}` with
-:math:`R_{format} \in \{0, 1\}`.
+As in the authors' implementation, a gold call can only be matched to a predicted call of the
+same tool, and a turn whose gold has no call is not scored for correctness
+(:math:`R_{correct} = 0`). Unlike it, the matching is the optimal one-to-one assignment, not a
+greedy one. The total reward is :math:`R_{format} + R_{correct}` with :math:`R_{format} \in \{0, 1\}`.
 """
 
 from __future__ import annotations
@@ -49,12 +50,15 @@ def value_matches(predicted: ToolCall, gold: ToolCall) -> int:
     return sum(
         1
         for key, value in gold.arguments.items()
-        if key in predicted.arguments and canonical_json(predicted.arguments[key]) == canonical_json(value)
+        if key in predicted.arguments
+        and canonical_json(predicted.arguments[key]) == canonical_json(value)
     )
 
 
 def pair_score(predicted: ToolCall, gold: ToolCall) -> float:
-    """Parameter-name Jaccard plus exact parameter values for one matched pair."""
+    """Parameter-name Jaccard plus exact parameter values; 0 for calls of different tools."""
+    if predicted.name != gold.name:
+        return 0.0
     return key_jaccard(predicted, gold) + value_matches(predicted, gold)
 
 
@@ -75,7 +79,11 @@ def best_matching_score(predicted: Sequence[ToolCall], gold: Sequence[ToolCall])
             return 0.0
         skip = best(row + 1, used)
         take = max(
-            (scores[row][c] + best(row + 1, used | 1 << c) for c in range(cols) if not used >> c & 1),
+            (
+                scores[row][c] + best(row + 1, used | 1 << c)
+                for c in range(cols)
+                if not used >> c & 1
+            ),
             default=0.0,
         )
         return max(skip, take)
@@ -84,12 +92,12 @@ def best_matching_score(predicted: Sequence[ToolCall], gold: Sequence[ToolCall])
 
 
 def max_score(gold: Sequence[ToolCall]) -> int:
-    """:math:`S_{max} = 1 + |G| + \\sum_g |keys(g)|`."""
+    """S_max = 1 + |G| + (number of gold arguments)."""
     return 1 + len(gold) + sum(len(g.arguments) for g in gold)
 
 
 def toolrl_correctness(predicted: Sequence[ToolCall], gold: Sequence[ToolCall]) -> float:
-    """:math:`R_{correct} = 6 R_{max} / S_{max} - 3`, in [-3, 3].
+    """:math:`R_{correct} = 6 R_{max} / S_{max} - 3`, in [-3, 3]; 0.0 when there is no gold call.
 
     >>> call = ToolCall(name="get_weather", arguments={"city": "Paris"})
     >>> toolrl_correctness([call], [call])
@@ -97,5 +105,7 @@ def toolrl_correctness(predicted: Sequence[ToolCall], gold: Sequence[ToolCall]) 
     >>> toolrl_correctness([], [call])
     -3.0
     """
+    if not gold:
+        return 0.0
     r_max = name_jaccard(predicted, gold) + best_matching_score(predicted, gold)
     return 6.0 * r_max / max_score(gold) - 3.0

@@ -1,0 +1,78 @@
+"""Every bundled environment: Gymnasium's checker, the oracle at the maximum, determinism."""
+
+import warnings
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import toolgym  # noqa: F401  (registers the bundled envs)
+from toolgym.policies import OraclePolicy, RandomPolicy, play
+from toolgym.registry import registered_specs
+
+BUNDLED = sorted(i for i in registered_specs() if i.startswith("toolgym/"))
+
+
+def test_the_four_suites_are_registered():
+    assert BUNDLED == [
+        "toolgym/Calendar-v0",
+        "toolgym/Files-v0",
+        "toolgym/Search-v0",
+        "toolgym/Travel-v0",
+    ]
+
+
+@pytest.mark.parametrize("env_id", BUNDLED)
+def test_check_env(env_id):
+    env = gym.make(env_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any checker warning fails the test
+        check_env(env.unwrapped)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+@pytest.mark.parametrize("env_id", BUNDLED)
+@pytest.mark.parametrize("tool_format", ["hermes", "glm"])
+def test_oracle_scores_the_maximum_on_every_task(env_id, split, tool_format):
+    env = gym.make(env_id, split=split, format=tool_format)
+    tasks = env.unwrapped.tasks
+    assert len(tasks) >= 10
+    for task in tasks:
+        result = play(env, OraclePolicy(), task_id=task.id, seed=0)
+        assert result.end_reason == "answered", (task.id, result.end_reason)
+        assert result.components["completion"] == 1.0, (task.id, result.components)
+        assert all(
+            step["format"] == 1.0 and step["step_match"] == 1.0 for step in result.step_components
+        ), task.id
+
+
+def test_bundled_tasks_have_40_per_suite_and_cover_every_category():
+    for env_id in BUNDLED:
+        spec = registered_specs()[env_id]
+        from toolgym.registry import split_tasks
+
+        tasks = split_tasks(spec, "train") + split_tasks(spec, "test")
+        assert len(tasks) >= 40, env_id
+        assert len({t.id for t in tasks}) == len(tasks), f"{env_id}: task ids repeat across splits"
+        covered = {c for t in tasks for c in t.categories}
+        assert covered >= {"single", "multi", "parallel", "dependent", "clarify", "no_call"}, (
+            env_id,
+            covered,
+        )
+
+
+@pytest.mark.parametrize("env_id", BUNDLED)
+def test_same_seed_and_actions_give_identical_episodes(env_id):
+    def run():
+        env = gym.make(env_id)
+        return [play(env, RandomPolicy(seed=3), seed=s) for s in range(5)]
+
+    first, second = run(), run()
+    assert [vars(r) for r in first] == [vars(r) for r in second]
+
+
+@pytest.mark.parametrize("env_id", BUNDLED)
+def test_random_policy_never_completes_by_accident_with_format_errors(env_id):
+    env = gym.make(env_id)
+    results = [play(env, RandomPolicy(seed=s), seed=s) for s in range(20)]
+    assert all(r.steps <= env.unwrapped.limits.max_turns for r in results)

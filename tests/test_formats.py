@@ -1,0 +1,177 @@
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolgym.formats import get_format
+from toolgym.tooling import ToolCall
+
+SPECS = {
+    "search": {"properties": {"query": {"type": "string"}, "k": {"type": "integer"}}},
+    "book": {
+        "properties": {
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "tags": {"type": "array"},
+        }
+    },
+}
+
+names = st.from_regex(r"[a-z_][a-z0-9_]{0,15}", fullmatch=True)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+calls = st.builds(
+    lambda n, a: ToolCall(name=n, arguments=a),
+    names,
+    st.dictionaries(names, json_values, max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(calls, min_size=1, max_size=4), st.text(max_size=30).filter(lambda t: "<" not in t))
+def test_hermes_round_trip(call_list, thought):
+    fmt = get_format("hermes")
+    text = f"<think>{thought}</think>\n" + fmt.render_calls(call_list)
+    parsed = fmt.parse(text, {})
+    assert parsed.errors == ()
+    assert list(parsed.calls) == call_list
+    assert parsed.reasoning == thought.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(calls, min_size=1, max_size=4))
+def test_glm_round_trip_with_schema_types(call_list):
+    """Non-string values survive as JSON; strings survive verbatim when the schema says string."""
+    fmt = get_format("glm")
+    specs = {
+        c.name: {
+            "properties": {
+                k: {"type": "string"} for k, v in c.arguments.items() if isinstance(v, str)
+            }
+        }
+        for c in call_list
+    }
+    # A tool's schema is shared by all its calls: keep only calls consistent with it.
+    parsed = fmt.parse(fmt.render_calls(call_list), specs)
+    assert parsed.errors == ()
+    for got, want in zip(parsed.calls, call_list, strict=True):
+        assert got.name == want.name
+        for key, value in want.arguments.items():
+            if (
+                isinstance(value, str)
+                and specs[want.name]["properties"].get(key, {}).get("type") == "string"
+            ):
+                assert got.arguments[key] == value
+            elif not isinstance(value, str):
+                assert got.arguments[key] == json.loads(json.dumps(value))
+
+
+FRAGMENTS = list("<>/{}\":, abtoolcal_kyvuehink\n") + [
+    "<tool_call>", "</tool_call>", "<think>", "</think>", "<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>",
+    '{"name": "search", "arguments": {"query": "x"}}',
+]  # fmt: skip
+fragment_texts = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fragment_texts | st.text(max_size=200))
+def test_parsers_never_raise(text):
+    for name in ("hermes", "glm"):
+        parsed = get_format(name).parse(text, SPECS)
+        assert isinstance(parsed.content, str)
+        if "<tool_call>" not in text and "</tool_call>" not in text and "<think>" not in text:
+            assert parsed.errors == () and parsed.calls == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('<tool_call>{"name": "search", "arguments": {}}', "not closed"),
+        ("<tool_call>not json</tool_call>", "not valid JSON"),
+        ('<tool_call>["search"]</tool_call>', "expected a JSON object"),
+        (
+            '<tool_call>{"name": "", "arguments": {}}</tool_call>',
+            "'name' must be a non-empty string",
+        ),
+        (
+            '<tool_call>{"name": "search", "arguments": "q"}</tool_call>',
+            "'arguments' must be a JSON object",
+        ),
+        ('<tool_call>{"name": "search", "args": {}}</tool_call>', "unexpected keys ['args']"),
+        ("hello </tool_call>", "stray </tool_call>"),
+        ("<think>unfinished", "unclosed <think>"),
+        (
+            '<tool_call>{"name": "search", "arguments": {"k": ' + "9" * 5000 + "}}</tool_call>",
+            "not valid JSON",
+        ),
+        ("<tool_call>" + "[" * 100000 + "</tool_call>", "not valid JSON"),
+    ],
+)
+def test_hermes_malformed(text, error):
+    parsed = get_format("hermes").parse(text, SPECS)
+    assert not parsed.well_formed
+    assert any(error in e for e in parsed.errors), parsed.errors
+
+
+def test_hermes_keeps_good_calls_next_to_bad_ones():
+    text = '<tool_call>{"name": "search", "arguments": {"query": "x"}}</tool_call> and <tool_call>oops</tool_call> done'
+    parsed = get_format("hermes").parse(text, SPECS)
+    assert parsed.calls == (ToolCall(name="search", arguments={"query": "x"}),)
+    assert len(parsed.errors) == 1 and parsed.content == "and  done"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "<tool_call>\n<arg_key>q</arg_key><arg_value>x</arg_value></tool_call>",
+            "expected the function name",
+        ),
+        (
+            "<tool_call>search<arg_key>query</arg_key></tool_call>",
+            "must be followed by <arg_value>",
+        ),
+        (
+            "<tool_call>search<arg_key>k</arg_key><arg_value>1</arg_value><arg_key>k</arg_key><arg_value>2</arg_value></tool_call>",
+            "given twice",
+        ),
+        (
+            "<tool_call>search junk<arg_key>k</arg_key><arg_value>1</arg_value></tool_call>",
+            "expected the function name",
+        ),
+        (
+            "<tool_call>search<arg_key>k</arg_key><arg_value>1</arg_value> trailing</tool_call>",
+            "unexpected text",
+        ),
+    ],
+)
+def test_glm_malformed(text, error):
+    parsed = get_format("glm").parse(text, SPECS)
+    assert any(error in e for e in parsed.errors), parsed.errors
+
+
+def test_glm_converts_by_schema():
+    text = (
+        "<think>plan</think><tool_call>search\n<arg_key>query</arg_key>\n<arg_value>42</arg_value>\n"
+        "<arg_key>k</arg_key>\n<arg_value>3</arg_value>\n</tool_call>"
+    )
+    parsed = get_format("glm").parse(text, SPECS)
+    assert parsed.calls == (ToolCall(name="search", arguments={"query": "42", "k": 3}),)
+    assert parsed.reasoning == "plan"
+    no_args = get_format("glm").parse("<tool_call>list_all</tool_call>", SPECS)
+    assert no_args.calls == (ToolCall(name="list_all", arguments={}),)
+
+
+def test_think_closing_only_is_reasoning():
+    parsed = get_format("hermes").parse("I should search.</think>The answer is 4.", SPECS)
+    assert parsed.reasoning == "I should search." and parsed.content == "The answer is 4."
+
+
+def test_unknown_format_lists_choices():
+    with pytest.raises(ValueError, match="choose one of"):
+        get_format("xml")
