@@ -105,6 +105,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self.action_space = Text(self.limits.max_action_chars)
         self.observation_space = Messages()
         self.tool_specs = suite.specs()
+        self._tools_block = self.tool_format.render_tools(self.tool_specs)
         self._parameters = {
             s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs
         }
@@ -147,11 +148,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
 
     def system_prompt(self, task: Task) -> str:
         """Suite instructions, the task's context, then the tools in the env's format."""
-        parts = [
-            self.suite.instructions,
-            task.context or "",
-            self.tool_format.render_tools(self.tool_specs),
-        ]
+        parts = [self.suite.instructions, task.context or "", self._tools_block]
         return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
     def _choose_task(self, options: Mapping[str, Any]) -> Task:
