@@ -63,7 +63,7 @@ class Limits(BaseModel):
 class ToolEnv(gym.Env[list[dict[str, str]], str]):
     """Text-level tool-use environment over one tool suite and a list of tasks."""
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,

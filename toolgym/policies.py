@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from toolgym.env import ToolEnv
+from toolgym.spaces import random_text
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
 
@@ -60,7 +61,7 @@ class RandomPolicy:
         """Half the time a call of a random tool with random-typed arguments, else text."""
         env, rng = self._env, self.rng
         if rng.random() < 0.5:
-            return str(env.action_space.sample())
+            return random_text(rng)
         spec = env.tool_specs[int(rng.integers(len(env.tool_specs)))]["function"]
         names = list(spec["parameters"].get("properties", {})) + ["bogus"]
         arguments = {n: _random_value(rng) for n in names if rng.random() < 0.6}

@@ -13,6 +13,12 @@ _SAMPLE_PIECES = (
 )  # fmt: skip
 
 
+def random_text(rng: np.random.Generator, max_length: int = 32_768) -> str:
+    """A string of 0-16 random fragments: format tags, JSON bits, odd characters."""
+    picks = rng.integers(0, len(_SAMPLE_PIECES), size=int(rng.integers(0, 17)))
+    return "".join(_SAMPLE_PIECES[i] for i in picks)[:max_length]
+
+
 class Text(spaces.Space[str]):
     """Any Unicode string of at most ``max_length`` characters (Gymnasium's Text limits the charset).
 
@@ -31,9 +37,7 @@ class Text(spaces.Space[str]):
 
     def sample(self, mask: Any = None, probability: Any = None) -> str:
         """A random string of 0-16 fragments."""
-        count = int(self.np_random.integers(0, 17))
-        picks = self.np_random.integers(0, len(_SAMPLE_PIECES), size=count)
-        return "".join(_SAMPLE_PIECES[i] for i in picks)[: self.max_length]
+        return random_text(self.np_random, self.max_length)
 
     def contains(self, x: Any) -> bool:
         """True for a ``str`` no longer than ``max_length``."""

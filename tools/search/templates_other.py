@@ -1,0 +1,310 @@
+"""Comparison (parallel), clarification, no-call and not-found (error) templates."""
+
+from __future__ import annotations
+
+import random
+
+from toolgym import HiddenFact
+
+from .corpus import Corpus
+from .names import NameMaker
+from .planning import Draft, Planner, categories_of, search_call, side_by_side
+from .templates_facts import (
+    birth_year_of,
+    birthplace_of,
+    founded_of,
+    population,
+    population_of,
+)
+
+NOT_FOUND = [
+    "not found",
+    "couldn't find",
+    "could not find",
+    "no information",
+    "no article",
+    "no document",
+    "unable to find",
+    "no record",
+    "no entry",
+]
+CANNOT = ["can't", "cannot", "unable", "not able", "don't have", "do not have"]
+
+
+def founded_first(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """Which of two companies was founded first? (two searches in parallel)."""
+    a, b = (corpus.world.companies[n] for n in rng.sample(list(corpus.world.companies), 2))
+    if a.founded == b.founded:
+        return None
+    first = min(a, b, key=lambda c: c.founded)
+    other = b if first is a else a
+    steps = side_by_side(
+        Planner(corpus).learn(str(a.founded), founded_of(a)),
+        Planner(corpus).learn(str(b.founded), founded_of(b)),
+    )
+    if steps is None:
+        return None
+    text = rng.choice(
+        ("Which was founded first, {a} or {b}?", "Which company is older, {a} or {b}?")
+    ).format(a=a.name, b=b.name)
+    gold = (
+        f"{first.name} was founded first, in {first.founded}; "
+        f"{other.name} was founded in {other.founded}."
+    )
+    return Draft(
+        "founded_first", (a.name, b.name), text, steps, [first.name], gold, categories_of(steps)
+    )
+
+
+def born_first(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """Which of two people was born earlier?"""
+    a, b = (corpus.world.people[n] for n in rng.sample(list(corpus.world.people), 2))
+    if a.birth_year == b.birth_year:
+        return None
+    first = min(a, b, key=lambda p: p.birth_year)
+    other = b if first is a else a
+    steps = side_by_side(
+        Planner(corpus).learn(str(a.birth_year), birth_year_of(a)),
+        Planner(corpus).learn(str(b.birth_year), birth_year_of(b)),
+    )
+    if steps is None:
+        return None
+    text = rng.choice(
+        ("Who was born earlier, {a} or {b}?", "Which of {a} and {b} was born first?")
+    ).format(a=a.name, b=b.name)
+    gold = (
+        f"{first.name} was born earlier, in {first.birth_year}; "
+        f"{other.name} was born in {other.birth_year}."
+    )
+    return Draft(
+        "born_first", (a.name, b.name), text, steps, [first.name], gold, categories_of(steps)
+    )
+
+
+def larger_city(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """Which of two cities has the larger population? (search both, then open both)."""
+    a, b = (corpus.world.cities[n] for n in rng.sample(list(corpus.world.cities), 2))
+    big = max(a, b, key=lambda c: c.population)
+    small = b if big is a else a
+    steps = side_by_side(
+        Planner(corpus).learn(population(a), population_of(a)),
+        Planner(corpus).learn(population(b), population_of(b)),
+    )
+    if steps is None:
+        return None
+    text = rng.choice(
+        (
+            "Which city has the larger population, {a} or {b}?",
+            "Which is bigger by population: {a} or {b}?",
+        )
+    ).format(a=a.name, b=b.name)
+    gold = (
+        f"{big.name} is larger, with a population of {big.population:,} against "
+        f"{small.population:,} for {small.name}."
+    )
+    return Draft(
+        "larger_city", (a.name, b.name), text, steps, [big.name], gold, categories_of(steps)
+    )
+
+
+def clarify_company_year(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """'When was the company founded?' without saying which: the user names it when asked."""
+    c = corpus.world.companies[rng.choice(list(corpus.world.companies))]
+    steps = Planner(corpus).learn(str(c.founded), founded_of(c))
+    if steps is None:
+        return None
+    text = rng.choice(
+        (
+            "I'm writing a report about a company. Can you tell me when it was founded?",
+            "When was the company founded? I need the year for my notes.",
+        )
+    )
+    hidden = HiddenFact(
+        keywords=["company", "which", "name"],
+        question="Which company do you mean?",
+        answer=f"I mean {c.name}.",
+    )
+    return Draft(
+        "clarify_company_year",
+        (c.name,),
+        text,
+        steps,
+        [str(c.founded)],
+        f"{c.name} was founded in {c.founded}.",
+        categories_of(steps, "clarify"),
+        [hidden],
+    )
+
+
+def clarify_hometown(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """'What is the population of my hometown?': the user names the city when asked."""
+    c = corpus.world.cities[rng.choice(list(corpus.world.cities))]
+    pop = population(c)
+    steps = Planner(corpus).learn(pop, population_of(c))
+    if steps is None:
+        return None
+    text = rng.choice(
+        ("What's the population of my hometown?", "How many people live in the city I grew up in?")
+    )
+    hidden = HiddenFact(
+        keywords=["hometown", "city", "which", "where", "name"],
+        question="Which city is your hometown?",
+        answer=f"It's {c.name}.",
+    )
+    return Draft(
+        "clarify_hometown",
+        (c.name,),
+        text,
+        steps,
+        [pop],
+        f"{c.name} has a population of {pop[0]}.",
+        categories_of(steps, "clarify"),
+        [hidden],
+    )
+
+
+def clarify_person_birthplace(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """'Where was this <occupation> born?' without a name: the user names the person."""
+    p = corpus.world.people[rng.choice(list(corpus.world.people))]
+    steps = Planner(corpus).learn(p.birthplace, birthplace_of(p))
+    if steps is None:
+        return None
+    text = f"I'm reading about {_a(p.occupation)} {p.occupation}. Where was this person born?"
+    hidden = HiddenFact(
+        keywords=["who", "name", "which", "person"],
+        question="Which person do you mean? What is their name?",
+        answer=f"{p.name}.",
+    )
+    return Draft(
+        "clarify_person_birthplace",
+        (p.name,),
+        text,
+        steps,
+        [p.birthplace],
+        f"{p.name} was born in {p.birthplace}.",
+        categories_of(steps, "clarify"),
+        [hidden],
+    )
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def years_between(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """Arithmetic on years the user gives: no tool needed."""
+    start = rng.randint(1700, 1990)
+    end = start + rng.randint(1, 120)
+    text = rng.choice(
+        (
+            "How many years are there between {a} and {b}?",
+            "If something happened in {a} and something else in {b}, how many years "
+            "apart are they?",
+        )
+    ).format(a=start, b=end)
+    gap = end - start
+    return Draft(
+        "years_between",
+        (str(start), str(end)),
+        text,
+        [],
+        [str(gap)],
+        f"They are {gap} years apart.",
+        ["no_call"],
+    )
+
+
+def from_excerpt(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """The user pastes an article and asks about it: answer from the message, no search."""
+    c = corpus.world.companies[rng.choice(list(corpus.world.companies))]
+    article = corpus.by_title(c.name)
+    assert article is not None
+    ask, answer = rng.choice(
+        (
+            ("who founded it", c.founder),
+            ("where it is headquartered", c.hq),
+            ("when it was founded", str(c.founded)),
+        )
+    )
+    text = f'Here is a paragraph from my notes: "{article.text}" Based on it, tell me {ask}.'
+    return Draft(
+        "from_excerpt",
+        (c.name, ask),
+        text,
+        [],
+        [answer],
+        f"According to your notes, the answer is {answer}.",
+        ["no_call"],
+    )
+
+
+CHITCHAT = (
+    (
+        "Thanks, that's all I needed!",
+        ["welcome", "glad", "pleasure", "happy to help"],
+        "You're welcome, glad I could help!",
+    ),
+    (
+        "Hi! What kind of questions can you help me with?",
+        ["search"],
+        "I can search the encyclopedia and open its articles to answer questions about its people, "
+        "companies, cities, countries and works.",
+    ),
+)
+
+
+def chitchat(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """Small talk: answer without tools."""
+    text, required, gold = rng.choice(CHITCHAT)
+    return Draft("chitchat", (text,), text, [], [required], gold, ["no_call"])
+
+
+def out_of_scope(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """A request the read-only encyclopedia tools cannot do: decline without calling tools."""
+    c = rng.choice(list(corpus.world.companies))
+    text = rng.choice(
+        (
+            "Please email the article about {c} to my colleague.",
+            "Edit the encyclopedia article on {c} and add that it was sold last year.",
+        )
+    ).format(c=c)
+    gold = "Sorry, I can't do that: I can only search and read the encyclopedia."
+    return Draft("out_of_scope", (text,), text, [], [CANNOT], gold, ["no_call"])
+
+
+def absent_entity(rng: random.Random, corpus: Corpus) -> Draft | None:
+    """A question about an entity the corpus does not have: the search fails, say not found."""
+    names = NameMaker(rng, forbidden=corpus.vocabulary)
+    if rng.random() < 0.5:
+        name = f"{names.first_name()} {names.surname()}"
+        text = rng.choice(("Where was {n} born?", "In what year was {n} born?")).format(n=name)
+    else:
+        name = f"{names.word()} {rng.choice(('Corporation', 'Holdings', 'Group', 'Ventures'))}"
+        text = rng.choice(("When was {n} founded?", "Who founded {n}?")).format(n=name)
+    if corpus.search(name, 5):
+        return None
+    gold = f"I couldn't find {name} in the encyclopedia: no article matches that name."
+    return Draft(
+        "absent_entity",
+        (name,),
+        text,
+        [[search_call(name)]],
+        [NOT_FOUND],
+        gold,
+        ["error", "single"],
+    )
+
+
+OTHER_TEMPLATES = {
+    "founded_first": founded_first,
+    "born_first": born_first,
+    "larger_city": larger_city,
+    "clarify_company_year": clarify_company_year,
+    "clarify_hometown": clarify_hometown,
+    "clarify_person_birthplace": clarify_person_birthplace,
+    "years_between": years_between,
+    "from_excerpt": from_excerpt,
+    "chitchat": chitchat,
+    "out_of_scope": out_of_scope,
+    "absent_entity": absent_entity,
+}
