@@ -106,6 +106,7 @@ def test_fuzz_assistant_texts(env_id, tool_format):
             assert env.observation_space.contains(obs)
             json.dumps(info)  # info is plain JSON
             turn = env.episode.turns[-1]
+            assert not any(o.error_kind == "tool_crash" for o in turn.outcomes), turn.outcomes
             if not any(o.ok for o in turn.outcomes):
                 assert state_hash(env.state) == before, "a failed or invalid turn changed the state"
             assert len(env.episode.turns) <= limits.max_turns

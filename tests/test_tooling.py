@@ -159,3 +159,20 @@ def test_state_copy_and_serialisation_round_trip():
     copy.bookings.append({"room": "B", "day": "x"})
     assert len(state.bookings) == 1
     assert state_hash(Office.model_validate_json(state.model_dump_json())) == state_hash(state)
+
+
+@tool
+def fragile(db: Office, when: dt.time) -> bool:
+    """Compare with a naive time (crashes on an aware one: a tool bug).
+
+    Args:
+        when: A time.
+    """
+    return when > dt.time(9, 0)
+
+
+def test_a_crashing_tool_becomes_a_counted_error_not_an_exception():
+    suite = ToolSuite("office2", Office, (fragile,), lambda seed: Office())
+    outcome, _ = suite.execute(Office(), ToolCall(name="fragile", arguments={"when": "10:00Z"}))
+    assert outcome.error_kind == "tool_crash"
+    assert "internal error in tool 'fragile' (TypeError" in outcome.error

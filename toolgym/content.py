@@ -9,6 +9,7 @@ top-level ``tools`` module is ever imported or installed.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -79,7 +80,8 @@ def _import_folder(folder: Path) -> types.ModuleType:
         namespace.__path__ = []
         sys.modules[_NAMESPACE] = namespace
     # Distinct roots may hold suites of the same name: key the module by its folder.
-    module_name = f"{_NAMESPACE}.{folder.name}_{abs(hash(str(folder))) % 10**8}"
+    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]  # stable across processes
+    module_name = f"{_NAMESPACE}.{folder.name}_{digest}"
     spec = importlib.util.spec_from_file_location(
         module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
     )

@@ -307,6 +307,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             "final_answer": episode.final_answer,
             "turns": len(episode.turns),
             "calls": episode.num_calls,
+            "tool_crashes": episode.num_tool_crashes,
             "write_calls": sum(
                 o.kind is ToolKind.WRITE and o.ok for t in episode.turns for o in t.outcomes
             ),

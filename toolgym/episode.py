@@ -65,6 +65,11 @@ class Episode:
     halt_on_malformed: bool = False
 
     @property
+    def num_tool_crashes(self) -> int:
+        """Calls that crashed inside a tool (a suite bug, not the agent's fault)."""
+        return sum(o.error_kind == "tool_crash" for t in self.turns for o in t.outcomes)
+
+    @property
     def num_calls(self) -> int:
         """Tool calls the agent made (well-formed ones)."""
         return sum(len(t.calls) for t in self.turns)

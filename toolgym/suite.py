@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,21 @@ def state_hash(state: BaseModel) -> str:
     return hashlib.sha256(canonical_json(state.model_dump(mode="json")).encode()).hexdigest()
 
 
+ErrorKind = Literal["unknown_tool", "invalid_arguments", "tool_error", "tool_crash"]
+logger = logging.getLogger("toolgym")
+
+
+def _crash_message(tool: Tool, exc: Exception) -> str:
+    return (
+        f"internal error in tool {tool.name!r} ({type(exc).__name__}: {exc}); try other arguments"
+    )
+
+
+def _unknown(suite: ToolSuite[Any], call: ToolCall) -> ToolError:
+    known = ", ".join(t.name for t in suite.tools)
+    return ToolError(f"unknown tool {call.name!r}; available tools: {known}")
+
+
 @dataclass(frozen=True)
 class CallOutcome:
     """What executing one call produced: a JSON-able ``result`` or an ``error`` message.
@@ -37,7 +53,8 @@ class CallOutcome:
         call: The call as made.
         result: The tool's JSON-able return value (None on error).
         error: The error message shown to the agent, or None.
-        error_kind: Why it failed: unknown tool, invalid arguments, or a domain ToolError.
+        error_kind: Why it failed: unknown tool, invalid arguments, a domain ToolError, or a
+            crash (any other exception: a bug in the tool, logged and counted).
         kind: READ or WRITE (None for an unknown tool).
         normalized: The call with canonical arguments (defaults filled) once they validated.
         validate_s: Seconds spent checking the arguments.
@@ -47,7 +64,7 @@ class CallOutcome:
     call: ToolCall
     result: Any = None
     error: str | None = None
-    error_kind: Literal["unknown_tool", "invalid_arguments", "tool_error"] | None = None
+    error_kind: ErrorKind | None = None
     kind: ToolKind | None = None
     normalized: ToolCall | None = None
     validate_s: float = 0.0
@@ -89,11 +106,9 @@ class ToolSuite(Generic[S]):
 
     def tool(self, name: str) -> Tool:
         """The tool called ``name``; raises ToolError listing the available tools if unknown."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            known = ", ".join(sorted(self._by_name))
-            raise ToolError(f"unknown tool {name!r}; available tools: {known}") from None
+        if name not in self._by_name:
+            raise _unknown(self, ToolCall(name=name))
+        return self._by_name[name]
 
     def has_tool(self, name: str) -> bool:
         """Whether the suite has a tool called ``name``."""
@@ -113,36 +128,46 @@ class ToolSuite(Generic[S]):
         """Run one call transactionally: returns the outcome and the state after it.
 
         READ tools run on ``state`` itself. WRITE tools run on a deep copy that replaces the state
-        only on success, so a failed or invalid call never leaves a half-applied change.
+        only on success, so a failed or invalid call never leaves a half-applied change. Suites with
+        a large state can make that copy cheap by defining ``__deepcopy__`` on the state model
+        (see ``tools/calendar/state.py``). Any exception other than ToolError is caught as a
+        ``tool_crash`` outcome (logged): untrusted model output never crashes an episode.
         """
-        try:
-            tool = self.tool(call.name)
-        except ToolError as exc:
-            return CallOutcome(call, error=str(exc), error_kind="unknown_tool"), state
+        if not self.has_tool(call.name):
+            return CallOutcome(
+                call, error=str(_unknown(self, call)), error_kind="unknown_tool"
+            ), state
+        tool = self._by_name[call.name]
         start = time.perf_counter()
         try:
             args = tool.check_arguments(call.arguments)
-        except InvalidArguments as exc:
-            elapsed = time.perf_counter() - start
+        except Exception as exc:  # InvalidArguments, or a custom validator raising something else
+            message = str(exc) if isinstance(exc, InvalidArguments) else _crash_message(tool, exc)
             failed = CallOutcome(
-                call, error=str(exc), error_kind="invalid_arguments", kind=tool.kind
+                call, error=message, error_kind="invalid_arguments", kind=tool.kind
             )
-            return replace(failed, validate_s=elapsed), state
-        normalized = ToolCall(name=call.name, arguments=args.model_dump(mode="json"))
+            return replace(failed, validate_s=time.perf_counter() - start), state
         checked = time.perf_counter()
+        outcome, after = self._invoke(tool, state, call, args)
+        timing = {"validate_s": checked - start, "execute_s": time.perf_counter() - checked}
+        normalized = ToolCall(name=call.name, arguments=args.model_dump(mode="json"))
+        return replace(outcome, normalized=normalized, **timing), after  # type: ignore[arg-type]
+
+    def _invoke(
+        self, tool: Tool, state: S, call: ToolCall, args: BaseModel
+    ) -> tuple[CallOutcome, S]:
         target = state.model_copy(deep=True) if tool.kind is ToolKind.WRITE else state
         try:
             result = tool.invoke(target, args)
         except ToolError as exc:
-            outcome = CallOutcome(call, error=str(exc), error_kind="tool_error", kind=tool.kind)
-            target = state
-        else:
-            outcome = CallOutcome(call, result=result, kind=tool.kind)
-        done = time.perf_counter()
-        timed = replace(
-            outcome, normalized=normalized, validate_s=checked - start, execute_s=done - checked
-        )
-        return timed, target
+            return CallOutcome(call, error=str(exc), error_kind="tool_error", kind=tool.kind), state
+        except Exception as exc:  # a bug in the tool
+            logger.warning("tool %r crashed on %s", tool.name, call.arguments, exc_info=True)
+            crash = CallOutcome(
+                call, error=_crash_message(tool, exc), error_kind="tool_crash", kind=tool.kind
+            )
+            return crash, state
+        return CallOutcome(call, result=result, kind=tool.kind), target
 
     def replay(
         self, state: S, calls: Iterable[ToolCall], *, writes_only: bool
