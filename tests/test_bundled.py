@@ -76,3 +76,20 @@ def test_random_policy_never_completes_by_accident_with_format_errors(env_id):
     env = gym.make(env_id)
     results = [play(env, RandomPolicy(seed=s), seed=s) for s in range(20)]
     assert all(r.steps <= env.unwrapped.limits.max_turns for r in results)
+
+
+@pytest.mark.parametrize("env_id", BUNDLED)
+def test_generated_tasks_are_disjoint_and_solved_by_the_oracle(env_id):
+    env = gym.make(env_id, generated={"train": 40, "test": 40, "seed": 1})
+    train = [t for t in env.unwrapped.tasks if "-gen-" in t.id]
+    test = [t for t in gym.make(env_id, split="test", generated={"test": 40, "seed": 1}).unwrapped.tasks if "-gen-" in t.id]
+    assert len(train) == len(test) == 40
+
+    def signature(task):
+        return (task.instruction, repr(task.gold_calls))
+
+    assert not {signature(t) for t in train} & {signature(t) for t in test}
+    for task in train[:20] + test[:20]:
+        env_split = env if task in train else gym.make(env_id, split="test", tasks=[task])
+        result = play(env_split, OraclePolicy(), task_id=task.id, seed=0)
+        assert result.components["completion"] == 1.0, (task.id, result.components)

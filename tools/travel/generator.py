@@ -2,8 +2,8 @@
 
 Each candidate task is drawn from a template on a world seed in 1..63 (world 0 is kept for the
 hand-written tasks), its gold path is run on that world to fill in ids, prices and times, and it
-goes to the test split when the hash of its content (instruction, world and gold calls) is 0
-mod 5, otherwise to train. So for any seed, train and test never share a task.
+goes to the test split when the hash of its content (instruction, gold calls, hidden facts) is 0
+mod 5, otherwise to train. So for any seed, train and test never share a prompt and target.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ TEMPLATES = [*gen_flights.TEMPLATES, *gen_hotels.TEMPLATES, *gen_misc.TEMPLATES]
 WORLD_SEEDS = range(1, 64)
 
 
-def signature(draft: Draft, world_seed: int) -> str:
-    """What makes two tasks the same; tasks that call no tool do not depend on the world."""
+def signature(draft: Draft) -> str:
+    """What makes two tasks the same to the agent: the request, the gold calls and the hidden facts.
+
+    The world seed is left out on purpose: the same instruction with the same gold calls on two
+    worlds is the same prompt and target, so it must not land in both splits.
+    """
     gold = [[c.model_dump() for c in step] for step in draft.steps]
-    world = world_seed if draft.steps else None
-    return canonical_json([draft.instruction, world, gold, [h.answer for h in draft.hidden]])
+    return canonical_json([draft.instruction, gold, [h.answer for h in draft.hidden]])
 
 
 def split_of(sig: str) -> str:
@@ -52,7 +55,7 @@ def generate_tasks(split: str, n: int, seed: int) -> list[Task]:
             draft = template(rng, scene)
         except (Infeasible, ToolError):  # e.g. no flight matches, or it clashes with a booking
             continue
-        sig = signature(draft, scene.world_seed)
+        sig = signature(draft)
         if sig in seen or split_of(sig) != split:
             continue
         seen.add(sig)
