@@ -82,7 +82,11 @@ def test_random_policy_never_completes_by_accident_with_format_errors(env_id):
 def test_generated_tasks_are_disjoint_and_solved_by_the_oracle(env_id):
     env = gym.make(env_id, generated={"train": 40, "test": 40, "seed": 1})
     train = [t for t in env.unwrapped.tasks if "-gen-" in t.id]
-    test = [t for t in gym.make(env_id, split="test", generated={"test": 40, "seed": 1}).unwrapped.tasks if "-gen-" in t.id]
+    test = [
+        t
+        for t in gym.make(env_id, split="test", generated={"test": 40, "seed": 1}).unwrapped.tasks
+        if "-gen-" in t.id
+    ]
     assert len(train) == len(test) == 40
 
     def signature(task):

@@ -176,3 +176,12 @@ def test_a_crashing_tool_becomes_a_counted_error_not_an_exception():
     outcome, _ = suite.execute(Office(), ToolCall(name="fragile", arguments={"when": "10:00Z"}))
     assert outcome.error_kind == "tool_crash"
     assert "internal error in tool 'fragile' (TypeError" in outcome.error
+
+
+def test_canonical_json_sorts_keys_and_survives_huge_integers():
+    from toolgym.suite import canonical_json
+
+    assert (
+        canonical_json({"b": [1, {"d": 1, "c": 2}], "a": "é"}) == '{"a":"é","b":[1,{"c":2,"d":1}]}'
+    )
+    assert canonical_json({"n": 10**30}) == '{"n":1000000000000000000000000000000}'

@@ -311,7 +311,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             "write_calls": sum(
                 o.kind is ToolKind.WRITE and o.ok for t in episode.turns for o in t.outcomes
             ),
-            "state_hash": state_hash(self.state),
+            "state_hash": episode.final_state_hash if self._done else state_hash(self.state),
             "expected_state_hash": episode.expected_state_hash,
         }
 

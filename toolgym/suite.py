@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind
@@ -21,8 +22,17 @@ S = TypeVar("S", bound=BaseModel)
 
 
 def canonical_json(value: Any) -> str:
-    """Deterministic JSON text: sorted keys, no spaces, UTF-8 kept (used for hashing and equality)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Deterministic JSON text: sorted keys, no spaces, UTF-8 kept (used for hashing and equality).
+
+    >>> canonical_json({"b": 1, "a": [1.5, "é"]})
+    '{"a":[1.5,"é"],"b":1}'
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in an agent's arguments
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
 
 
 def state_hash(state: BaseModel) -> str:

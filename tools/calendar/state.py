@@ -20,7 +20,7 @@ def _minute_clock(value: dt.time) -> dt.time:
 Clock = Annotated[
     dt.time,
     AfterValidator(_minute_clock),
-    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    PlainSerializer(lambda t: t.isoformat(timespec="minutes"), return_type=str),
     WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}),
 ]
 """A wall-clock time of day written ``HH:MM`` (24-hour); serialised back as ``HH:MM``."""
