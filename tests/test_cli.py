@@ -37,6 +37,7 @@ def test_validate_reports_every_problem_with_file_line_and_field(tmp_path, count
             }
         ),
         json.dumps({**GOOD, "id": "c-15", "suite": "cooking"}),
+        json.dumps({**GOOD, "id": "c-16", "gold_answer": "Added. Shall I proceed with more?"}),
     ]
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(lines))
@@ -51,7 +52,8 @@ def test_validate_reports_every_problem_with_file_line_and_field(tmp_path, count
     assert f"{path}:7: id: duplicate id 'c-9' (first on line 1)" in out
     assert f"{path}:8: gold_calls[0][0]: fails when replayed: no counter 'kiwis'" in out
     assert f"{path}:9: suite: no tool suite 'cooking'" in out
-    assert "9 task(s) checked: 8 invalid" in out
+    assert f"{path}:10: gold_answer: the scripted user would keep talking" in out
+    assert "10 task(s) checked: 9 invalid" in out
 
 
 def test_validate_accepts_the_bundled_tasks():

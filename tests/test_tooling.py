@@ -32,7 +32,8 @@ def book(
     """Book a room.
 
     Args:
-        room: The room to book.
+        room: The room to book,
+            described on two lines.
         day: Day of the booking.
         start: Start time.
         size: Room size.
@@ -53,9 +54,14 @@ def count(db: Office) -> int:
 SUITE = ToolSuite("office", Office, (book, count), lambda seed: Office())
 
 
+def params_description(t, name):
+    return t.spec()["function"]["parameters"]["properties"][name].get("description")
+
+
 def test_schema_from_hints_and_docstring():
     params = book.spec()["function"]["parameters"]
     assert book.spec()["function"]["description"] == "Book a room."
+    assert params_description(book, "room") == "The room to book, described on two lines."
     assert params["required"] == ["room", "day", "start"]
     assert params["additionalProperties"] is False
     props = params["properties"]

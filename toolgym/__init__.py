@@ -3,10 +3,11 @@
 from toolgym.env import Limits, ToolEnv
 from toolgym.registry import make_env, register_envs
 from toolgym.suite import ToolSuite, state_hash
-from toolgym.tasks import HiddenFact, Task, UserProfile, load_tasks
+from toolgym.tasks import Category, HiddenFact, Task, UserProfile, load_tasks
 from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind, tool
 
 __all__ = [
+    "Category",
     "HiddenFact",
     "InvalidArguments",
     "Limits",

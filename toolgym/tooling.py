@@ -158,7 +158,7 @@ def _build_tool(fn: Callable[..., Any], kind: ToolKind, name: str) -> Tool:
     doc = docstring_parser.parse(inspect.getdoc(fn) or "")
     if not doc.short_description:
         raise TypeError(f"tool {name!r} needs a docstring: its first line is the tool description")
-    arg_docs = {p.arg_name: p.description or "" for p in doc.params}
+    arg_docs = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
     hints = get_type_hints(fn, include_extras=True)
     params = list(inspect.signature(fn).parameters.values())
     if not params:

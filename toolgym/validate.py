@@ -11,6 +11,7 @@ from toolgym.content import load_suite
 from toolgym.suite import ToolSuite
 from toolgym.tasks import Task, TaskProblem, parse_task_lines
 from toolgym.tooling import InvalidArguments
+from toolgym.users import ScriptedUser
 
 
 def task_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -45,6 +46,7 @@ def task_meaning_problems(task: Task) -> list[tuple[str, str]]:
     except (LookupError, TypeError, ValueError) as exc:
         return [("suite", str(exc))]
     problems = _argument_problems(task, suite)
+    problems += _user_problems(task)
     problems += _state_problems(task, suite)
     if not problems:
         problems += _replay_problems(task, suite)
@@ -66,6 +68,28 @@ def _argument_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
             except InvalidArguments as exc:
                 problems.append((f"{where}.arguments", str(exc)))
     return problems
+
+
+def _user_problems(task: Task) -> list[tuple[str, str]]:
+    """The scripted user must reveal every hidden fact to its question and end after the answer."""
+    user, revealed = ScriptedUser(), set()
+    user.start(task)
+    for i, fact in enumerate(task.user.hidden):
+        if i not in revealed:
+            revealed.update(user.reply(fact.question).revealed)
+        if i not in revealed:
+            return [
+                (f"user.hidden[{i}].question", "the scripted user does not reveal the fact to it")
+            ]
+    if not user.reply(task.answer()).stop:
+        return [
+            (
+                "gold_answer",
+                "the scripted user would keep talking after it (a question or a "
+                "request to confirm); rephrase it as a statement",
+            )
+        ]
+    return []
 
 
 def _state_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:

@@ -141,6 +141,7 @@ def test_read_file_numbers_lines_and_reads_ranges() -> None:
         "start_line": 1,
         "end_line": 3,
         "content": "1: __pycache__/\n2: *.pyc\n3: reports/",
+        "ends_with_newline": True,
         "note": None,
     }
     part = ok("read_file", path=f"{PKG}/dates.py", start_line=8, end_line=9)
@@ -165,6 +166,9 @@ def test_read_empty_file() -> None:
     state = after("write_file", path="reports/.keep", content="")
     empty = ok("read_file", state, path="reports/.keep")
     assert (empty["total_lines"], empty["end_line"], empty["content"]) == (0, 0, "")
+    assert empty["ends_with_newline"] is False
+    unterminated = after("write_file", path="a.txt", content="one\ntwo")
+    assert ok("read_file", unterminated, path="a.txt")["ends_with_newline"] is False
     assert "is empty" in fails("read_file", state, path="reports/.keep", start_line=2)
 
 
