@@ -120,4 +120,5 @@ def test_fuzz_assistant_texts(env_id, tool_format):
 def test_fuzz_sent_at_least_10000_texts():
     if SENT["texts"] == 0:
         pytest.skip("run together with test_fuzz_assistant_texts")
+    print(f"fuzz: {SENT['texts']} assistant texts sent")
     assert SENT["texts"] >= 10_000

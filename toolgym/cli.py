@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -91,9 +92,9 @@ def run(
     from toolgym.policies import OraclePolicy, RandomPolicy, TextPolicy, play
     from toolgym.registry import registered_specs
 
-    makers: dict[str, Callable[[], TextPolicy]] = {
-        "oracle": OraclePolicy,
-        "random": lambda: RandomPolicy(seed),
+    makers: dict[str, Callable[[int], TextPolicy]] = {
+        "oracle": lambda episode: OraclePolicy(),
+        "random": lambda episode: RandomPolicy(seed + episode),
     }
     for name in policy:
         if name not in makers:
@@ -112,10 +113,12 @@ def run(
         for name in policy:
             results = []
             label = f"{env_id} {name}"
-            with typer.progressbar(range(count), label=label, file=None, show_pos=True) as bar:
+            with typer.progressbar(
+                range(count), label=label, file=sys.stderr, show_pos=True
+            ) as bar:
                 for i in bar:
                     task_id = tasks[i % len(tasks)].id if not episodes else None
-                    results.append(play(env, makers[name](), task_id=task_id, seed=seed + i))
+                    results.append(play(env, makers[name](i), task_id=task_id, seed=seed + i))
             success = sum(r.components["completion"] for r in results) / count
             reward = sum(r.total_reward for r in results) / count
             turns = sum(r.steps for r in results) / count
