@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -125,9 +124,3 @@ def play(
         step_components=per_step,
         messages=info["messages"],
     )
-
-
-def dumps_result(result: EpisodeResult) -> str:
-    """One JSON line for an episode result (messages left out)."""
-    data = {k: v for k, v in result.__dict__.items() if k not in ("messages", "step_components")}
-    return json.dumps(data, ensure_ascii=False)
