@@ -146,9 +146,16 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         }
         return _copy(messages), info
 
-    def system_prompt(self, task: Task) -> str:
-        """Suite instructions, the task's context, then the tools in the env's format."""
-        parts = [self.suite.instructions, task.context or "", self._tools_block]
+    def system_prompt(self, task: Task, *, with_tools: bool = True) -> str:
+        """Suite instructions, the task's context, then (unless told not to) the tools block.
+
+        Policies that pass tools natively (OpenAI ``tools=``) use ``with_tools=False``.
+        """
+        parts = [
+            self.suite.instructions,
+            task.context or "",
+            self._tools_block if with_tools else "",
+        ]
         return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
     def _choose_task(self, options: Mapping[str, Any]) -> Task:
