@@ -83,3 +83,40 @@ class Messages(spaces.Space[list[dict[str, str]]]):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Messages)
+
+
+class TokenIds(spaces.Space[list[int]]):
+    """A list of token ids in ``[0, vocab_size)``."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        max_length: int = 1 << 20,
+        seed: int | np.random.Generator | None = None,
+    ):
+        self.vocab_size, self.max_length = vocab_size, max_length
+        super().__init__(shape=None, dtype=None, seed=seed)
+
+    @property
+    def is_np_flattenable(self) -> bool:
+        """Variable-length lists cannot be flattened."""
+        return False
+
+    def sample(self, mask: Any = None, probability: Any = None) -> list[int]:
+        """1-32 uniformly random ids."""
+        count = int(self.np_random.integers(1, 33))
+        return [int(i) for i in self.np_random.integers(0, self.vocab_size, size=count)]
+
+    def contains(self, x: Any) -> bool:
+        """True for a list of ints in range, at most ``max_length`` long."""
+        return (
+            isinstance(x, list)
+            and len(x) <= self.max_length
+            and all(isinstance(i, int) and 0 <= i < self.vocab_size for i in x)
+        )
+
+    def __repr__(self) -> str:
+        return f"TokenIds(vocab_size={self.vocab_size})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TokenIds) and other.vocab_size == self.vocab_size

@@ -72,7 +72,7 @@ def _argument_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
 
 def _user_problems(task: Task) -> list[tuple[str, str]]:
     """The scripted user must reveal every hidden fact to its question and end after the answer."""
-    user, revealed = ScriptedUser(), set()
+    user, revealed = ScriptedUser(), set[int]()
     user.start(task)
     for i, fact in enumerate(task.user.hidden):
         if i not in revealed:

@@ -1,0 +1,129 @@
+"""Batched rollouts: N tasks x G samples, one batched generate call per round.
+
+Every round gathers the token streams of all live episodes, asks the policy for one turn each in a
+single batched call, then steps each episode's env. Finished episodes leave the batch. A GRPO group
+is G episodes of the same task and seed: identical, independent copies of the start state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import gymnasium as gym
+from tqdm.auto import tqdm
+
+from toolgym.tokens.chat import ChatTokenizer
+from toolgym.tokens.env import Generation, TokenEnv
+from toolgym.tokens.trajectory import Trajectory
+
+
+class TokenPolicy(Protocol):
+    """Generates one turn for each prefix (e.g. :class:`toolgym.policies.hf.HFPolicy`)."""
+
+    def generate(
+        self, prefixes: Sequence[Sequence[int]], max_new_tokens: Sequence[int] | int | None = None
+    ) -> list[Generation]:
+        """One continuation per prefix."""
+        ...
+
+
+@dataclass
+class RolloutStats:
+    """Where the time of one ``collect`` call went.
+
+    Attributes:
+        episodes: Episodes collected. rounds: Batched generate calls.
+        generated_tokens: Tokens the policy produced.
+        seconds: Wall time per phase: ``generate``, ``env`` (parse / validate / execute / rewards),
+            ``render`` (chat-template deltas and tokenisation), ``total``.
+    """
+
+    episodes: int = 0
+    rounds: int = 0
+    generated_tokens: int = 0
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("generate", "env", "render", "total"), 0.0)
+    )
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Generated tokens per second of total wall time."""
+        return self.generated_tokens / self.seconds["total"] if self.seconds["total"] else 0.0
+
+
+class Collector:
+    """Plays many token-level episodes at once with one policy."""
+
+    def __init__(
+        self,
+        make_env: Callable[[], gym.Env],
+        chat: ChatTokenizer,
+        policy: TokenPolicy,
+        *,
+        max_tokens: int = 8192,
+        progress: bool = True,
+    ) -> None:
+        """Set up a collector.
+
+        Args:
+            make_env: Builds one text-level env (e.g. ``lambda: gym.make("toolgym/Search-v0")``).
+            chat: Tokenizer and chat template.
+            policy: The token policy.
+            max_tokens: Token budget per episode.
+            progress: Show a progress bar.
+        """
+        self.make_env, self.chat, self.policy = make_env, chat, policy
+        self.max_tokens, self.progress = max_tokens, progress
+        self._pool: list[TokenEnv] = []
+
+    def collect(
+        self, task_ids: Sequence[str], group_size: int = 1, seed: int = 0
+    ) -> tuple[list[Trajectory], RolloutStats]:
+        """Play ``group_size`` episodes of each task; returns trajectories grouped task by task."""
+        start = time.perf_counter()
+        envs = self._envs(len(task_ids) * group_size)
+        stats = RolloutStats(episodes=len(envs))
+        for index, env in enumerate(envs):
+            task_number = index // group_size
+            env.reset(seed=seed + task_number, options={"task_id": task_ids[task_number]})
+        live = list(envs)
+        bar = tqdm(
+            total=len(envs), desc="rollout", unit="ep", disable=not self.progress, leave=False
+        )
+        while live:
+            live = self._round(live, stats, bar)
+        bar.close()
+        trajectories = [env.trajectory for env in envs]
+        for traj in trajectories:
+            assert traj is not None
+            stats.seconds["env"] += traj.timings["env"]
+            stats.seconds["render"] += traj.timings["render"]
+        stats.seconds["total"] = time.perf_counter() - start
+        return trajectories, stats  # type: ignore[return-value]
+
+    def _round(self, live: list[TokenEnv], stats: RolloutStats, bar: tqdm) -> list[TokenEnv]:
+        prefixes = [env.trajectory.token_ids for env in live]  # type: ignore[union-attr]
+        budgets = [env.remaining_tokens for env in live]
+        start = time.perf_counter()
+        generations = self.policy.generate(prefixes, budgets)
+        elapsed = time.perf_counter() - start
+        stats.rounds += 1
+        stats.seconds["generate"] += elapsed
+        still = []
+        for env, generation in zip(live, generations, strict=True):
+            env.trajectory.timings["generate"] += elapsed / len(live)  # type: ignore[union-attr]
+            stats.generated_tokens += len(generation.token_ids)
+            _, _, terminated, truncated, _ = env.step(generation)
+            if terminated or truncated:
+                bar.update(1)
+            else:
+                still.append(env)
+        return still
+
+    def _envs(self, count: int) -> list[TokenEnv]:
+        while len(self._pool) < count:
+            self._pool.append(TokenEnv(self.make_env(), self.chat, max_tokens=self.max_tokens))
+        return self._pool[:count]

@@ -1,0 +1,94 @@
+"""``TokenEnv``: a wrapper that makes a ToolEnv speak token ids.
+
+``reset`` returns the prompt ids (system prompt with tool schemas + first user message, through the
+chat template, ending with the generation prompt). ``step`` takes the policy's generated ids (a
+:class:`Generation` with behaviour log-probs, or a plain list of ids), decodes them only to parse the
+action, and returns the observation as the token delta to append. The whole episode accumulates in
+``env.trajectory`` with exact loss masks. A token budget (``max_tokens``) truncates the episode.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+
+from toolgym.spaces import TokenIds
+from toolgym.tokens.chat import ChatTokenizer
+from toolgym.tokens.trajectory import Segment, Trajectory
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What a policy generated for one episode: token ids and their behaviour log-probs."""
+
+    token_ids: tuple[int, ...]
+    logprobs: tuple[float, ...] | None = None
+
+
+class TokenEnv(gym.Wrapper):
+    """Token-in, token-out view of a text-level ToolEnv."""
+
+    def __init__(self, env: gym.Env, chat: ChatTokenizer, max_tokens: int = 8192) -> None:
+        """Wrap ``env`` (a ToolEnv, possibly wrapped).
+
+        Args:
+            env: The text-level environment.
+            chat: Tokenizer + chat template.
+            max_tokens: Token budget of the whole stream; reaching it truncates the episode.
+        """
+        super().__init__(env)
+        self.chat, self.max_tokens = chat, max_tokens
+        vocab = len(chat.tokenizer)
+        self.action_space = TokenIds(vocab)
+        self.observation_space = TokenIds(vocab)
+        self.trajectory: Trajectory | None = None
+
+    @property
+    def remaining_tokens(self) -> int:
+        """Tokens left in the budget."""
+        return self.max_tokens - (len(self.trajectory) if self.trajectory else 0)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[list[int], dict[str, Any]]:
+        """Reset the text env and return the prompt's token ids."""
+        messages, info = self.env.reset(seed=seed, options=options)
+        start = time.perf_counter()
+        ids = self.chat.prompt_ids(messages)
+        self.trajectory = Trajectory(info["task_id"], [Segment("prompt", tuple(ids), False)])
+        self.trajectory.timings["render"] += time.perf_counter() - start
+        return list(ids), info
+
+    def step(
+        self, action: Generation | Sequence[int]
+    ) -> tuple[list[int], float, bool, bool, dict[str, Any]]:
+        """Append generated ids, step the text env, return the observation delta ids."""
+        traj = self.trajectory
+        if traj is None or traj.terminated or traj.truncated:
+            raise RuntimeError("the episode is over (or never started): call reset() first")
+        generation = action if isinstance(action, Generation) else Generation(tuple(action))
+        ids = tuple(int(i) for i in generation.token_ids)
+        traj.segments.append(
+            Segment("assistant", ids, True, generation.logprobs or (0.0,) * len(ids))
+        )
+        start = time.perf_counter()
+        messages, reward, terminated, truncated, info = self.env.step(self.chat.decode(ids))
+        traj.timings["env"] += time.perf_counter() - start
+        traj.turn_rewards.append(float(reward))
+        traj.components.append(info["reward_components"])
+        observation: list[int] = []
+        if not (terminated or truncated):
+            start = time.perf_counter()
+            stop = ids[-1] if ids and ids[-1] in self.chat.stop_ids else None
+            observation = self.chat.observation_ids(messages, stop)
+            traj.segments.append(Segment("observation", tuple(observation), False))
+            traj.timings["render"] += time.perf_counter() - start
+            if self.remaining_tokens <= 0:
+                truncated, info = True, info | {"end_reason": "max_tokens"}
+        traj.terminated, traj.truncated = terminated, truncated
+        traj.end_reason = info.get("end_reason")
+        return observation, float(reward), terminated, truncated, info
