@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 import toolgym
+from toolgym import models
 
 SUITE = '''
 """A counter service: the smallest useful suite."""
@@ -106,3 +107,12 @@ def counters_root(tmp_path_factory):
 def counters_env_id(counters_root):
     toolgym.register_envs(counters_root)
     return "mylab/Counters-v0"
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    """A tiny random model, its tokenizer and the ChatML ChatTokenizer."""
+    from toolgym.tokens.chat import ChatTokenizer
+
+    model, tokenizer = models.load("tiny")
+    return model, tokenizer, ChatTokenizer(tokenizer)

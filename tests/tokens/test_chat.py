@@ -1,10 +1,10 @@
 """Token deltas against the tokenizer's own rendering, for four template families."""
 
 import pytest
+from chat_templates import chat_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.tokens.conftest import chat_for
 from toolgym.tokens.trajectory import Segment, Trajectory
 
 PREFIX_PRESERVING = ["chatml", "qwen25", "llama3"]

@@ -1,8 +1,8 @@
+"""Chat templates of four families, each with the tiny tokenizer plus its special tokens."""
+
 import copy
 from functools import cache
 from pathlib import Path
-
-import pytest
 
 from toolgym import models
 from toolgym.tokens.chat import ChatTokenizer
@@ -27,9 +27,3 @@ def chat_for(name: str) -> ChatTokenizer:
         tokenizer.bos_token = "<|begin_of_text|>"
     template = (TEMPLATES / f"{name}.jinja").read_text()
     return ChatTokenizer(tokenizer, chat_template=template, stop_tokens=STOPS.get(name, ()))
-
-
-@pytest.fixture(scope="session")
-def tiny():
-    model, tokenizer = models.load("tiny")
-    return model, tokenizer, ChatTokenizer(tokenizer)
