@@ -93,3 +93,11 @@ def test_list_shows_task_counts(counters_env_id):
 def test_generate_needs_a_generator(counters_env_id, tmp_path):
     result = runner.invoke(app, ["generate", "counters", "--out", str(Path(tmp_path) / "x.jsonl")])
     assert result.exit_code != 0 and "has no task generator" in result.output
+
+
+def test_run_a_local_model_policy(counters_env_id):
+    result = runner.invoke(
+        app, ["run", counters_env_id, "--split", "train", "-p", "tiny", "--episodes", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "tiny" in result.output and "0.0%" in result.output  # a random tiny model solves nothing

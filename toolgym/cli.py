@@ -7,10 +7,13 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import gymnasium as gym
 import typer
+
+if TYPE_CHECKING:
+    from toolgym.policies import TextPolicy
 
 app = typer.Typer(
     help="toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents.",
@@ -78,7 +81,12 @@ def run(
         list[str] | None, typer.Argument(help="Env ids (default: every registered toolgym env).")
     ] = None,
     policy: Annotated[
-        list[str], typer.Option("--policy", "-p", help="oracle or random; repeat for several.")
+        list[str],
+        typer.Option(
+            "--policy",
+            "-p",
+            help="oracle, random, or a local model (smollm2-135m, tiny); repeat for several.",
+        ),
     ] = ["oracle", "random"],  # noqa: B006
     split: Annotated[Split, typer.Option(help="Which task split.")] = "test",
     episodes: Annotated[
@@ -89,13 +97,15 @@ def run(
 ) -> None:
     """Play reference policies on environments and print success rate and rewards."""
     from toolgym.env import ToolEnv
-    from toolgym.policies import OraclePolicy, RandomPolicy, TextPolicy, play
+    from toolgym.policies import OraclePolicy, RandomPolicy, play
     from toolgym.registry import registered_specs
 
     makers: dict[str, Callable[[int], TextPolicy]] = {
         "oracle": lambda episode: OraclePolicy(),
         "random": lambda episode: RandomPolicy(seed + episode),
     }
+    for name in set(policy) & {"smollm2-135m", "tiny"}:
+        makers[name] = _local_model_policy(name, seed)
     for name in policy:
         if name not in makers:
             raise typer.BadParameter(
@@ -104,7 +114,7 @@ def run(
     ids = env_ids or [i for i in registered_specs() if i.startswith("toolgym/")]
     lines = []
     typer.echo(
-        f"{'environment':<24} {'policy':<7} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons"
+        f"{'environment':<24} {'policy':<13} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons"
     )
     for env_id in ids:
         env = gym.make(env_id, split=split)
@@ -124,7 +134,7 @@ def run(
             turns = sum(r.steps for r in results) / count
             ends = dict(Counter(r.end_reason for r in results).most_common())
             typer.echo(
-                f"{env_id:<24} {name:<7} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}"
+                f"{env_id:<24} {name:<13} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}"
             )
             lines += [
                 json.dumps({"env": env_id, "policy": name, **_result_row(r)}) for r in results
@@ -133,6 +143,18 @@ def run(
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         typer.echo(f"wrote {len(lines)} episodes to {out}")
+
+
+def _local_model_policy(name: str, seed: int) -> Callable[[int], TextPolicy]:
+    """One loaded model shared by every episode, sampling with a per-run seed."""
+    from toolgym import models
+    from toolgym.policies.hf import HFTextPolicy, SamplingConfig
+
+    model, tokenizer = models.load(name)  # type: ignore[arg-type]
+    shared = HFTextPolicy(
+        model, tokenizer, SamplingConfig(temperature=0.7, max_new_tokens=128, seed=seed)
+    )
+    return lambda episode: shared
 
 
 def _result_row(result: object) -> dict[str, object]:
