@@ -51,7 +51,17 @@ def test_token_budget_truncates(token_env):
     env = TokenEnv(token_env[0].env, chat, max_tokens=10)
     prompt, _ = env.reset(seed=0, options={"task_id": "c-1"})
     assert env.remaining_tokens < 0  # the prompt alone is over budget: the next step must end it
-    _, _, terminated, truncated, info = env.step(generate(chat, CALL))
+    _, reward, terminated, truncated, info = env.step(
+        Generation(())
+    )  # what a 0-token budget yields
+    assert truncated and not terminated and info["end_reason"] == "max_tokens" and reward == 0.0
+    assert env.trajectory.end_reason == "max_tokens" and env.unwrapped.episode.turns == []
+
+    env = TokenEnv(token_env[0].env, chat, max_tokens=len(prompt) + 12)
+    env.reset(seed=0, options={"task_id": "c-1"})
+    _, _, terminated, truncated, info = env.step(
+        generate(chat, CALL)
+    )  # the reply and result overflow
     assert truncated and not terminated and info["end_reason"] == "max_tokens"
 
 

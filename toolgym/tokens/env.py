@@ -72,9 +72,12 @@ class TokenEnv(gym.Wrapper):
             raise RuntimeError("the episode is over (or never started): call reset() first")
         generation = action if isinstance(action, Generation) else Generation(tuple(action))
         ids = tuple(int(i) for i in generation.token_ids)
+        over_budget = self.remaining_tokens <= 0
         traj.segments.append(
             Segment("assistant", ids, True, generation.logprobs or (0.0,) * len(ids))
         )
+        if over_budget:  # no room was left for this turn: do not pass a cut-off reply to the env
+            return self._out_of_tokens(traj)
         start = time.perf_counter()
         messages, reward, terminated, truncated, info = self.env.step(self.chat.decode(ids))
         traj.timings["env"] += time.perf_counter() - start
@@ -92,3 +95,12 @@ class TokenEnv(gym.Wrapper):
         traj.terminated, traj.truncated = terminated, truncated
         traj.end_reason = info.get("end_reason")
         return observation, float(reward), terminated, truncated, info
+
+    def _out_of_tokens(
+        self, traj: Trajectory
+    ) -> tuple[list[int], float, bool, bool, dict[str, Any]]:
+        traj.turn_rewards.append(0.0)
+        traj.components.append({})
+        traj.truncated, traj.end_reason = True, "max_tokens"
+        info = {"task_id": traj.task_id, "end_reason": "max_tokens", "reward_components": {}}
+        return [], 0.0, False, True, info
