@@ -265,26 +265,15 @@ class OpenAIPolicy:
         options = {"task_id": task_id} if task_id is not None else None
         messages, info = env.reset(seed=seed, options=options)
         base = cast(ToolEnv, env.unwrapped)
-        task, history = base.task, list(messages)
-        total, per_step = 0.0, []
+        task, history, rewards, infos = base.task, list(messages), [], []
         terminated = truncated = False
         while not (terminated or truncated):  # the env's limits end every episode
             action = await self.aact(history, env=base, task=task)
             observation, reward, terminated, truncated, info = env.step(action)
             history += [{"role": "assistant", "content": action}, *observation]
-            total += float(reward)
-            per_step.append(info["reward_components"])
-        return EpisodeResult(
-            task_id=info["task_id"],
-            total_reward=total,
-            terminated=terminated,
-            truncated=truncated,
-            steps=len(per_step),
-            end_reason=info["end_reason"],
-            components=info["reward_components"],
-            step_components=per_step,
-            messages=info["messages"],
-        )
+            rewards.append(float(reward))
+            infos.append(info)
+        return EpisodeResult.from_steps(rewards, infos, truncated)
 
     @overload
     async def arun_episodes(

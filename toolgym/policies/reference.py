@@ -89,6 +89,24 @@ class EpisodeResult:
     step_components: list[dict[str, float]] = field(default_factory=list)
     messages: list[dict[str, str]] = field(default_factory=list)
 
+    @classmethod
+    def from_steps(
+        cls, rewards: list[float], step_infos: list[dict[str, Any]], truncated: bool
+    ) -> EpisodeResult:
+        """Summarise an episode from each step's reward and info (the last one ended it)."""
+        last = step_infos[-1]
+        return cls(
+            task_id=last["task_id"],
+            total_reward=sum(rewards),
+            terminated=not truncated,
+            truncated=truncated,
+            steps=len(step_infos),
+            end_reason=last["end_reason"],
+            components=last["reward_components"],
+            step_components=[info["reward_components"] for info in step_infos],
+            messages=last["messages"],
+        )
+
 
 def play(
     env: gym.Env[Any, Any],
@@ -102,25 +120,12 @@ def play(
     messages, info = env.reset(seed=seed, options=options)
     base = cast(ToolEnv, env.unwrapped)
     policy.reset(base, base.task)
-    total, steps, history = 0.0, 0, list(messages)
-    per_step: list[dict[str, float]] = []
-    while True:
+    history, rewards, infos = list(messages), [], []
+    terminated = truncated = False
+    while not (terminated or truncated):  # the env's limits end every episode
         action = policy.act(history)
         observation, reward, terminated, truncated, info = env.step(action)
         history += [{"role": "assistant", "content": action}, *observation]
-        total += float(reward)
-        steps += 1
-        per_step.append(info["reward_components"])
-        if terminated or truncated:
-            break
-    return EpisodeResult(
-        task_id=info["task_id"],
-        total_reward=total,
-        terminated=terminated,
-        truncated=truncated,
-        steps=steps,
-        end_reason=info["end_reason"],
-        components=info["reward_components"],
-        step_components=per_step,
-        messages=info["messages"],
-    )
+        rewards.append(float(reward))
+        infos.append(info)
+    return EpisodeResult.from_steps(rewards, infos, truncated)
