@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from toolgym.tokens.trajectory import Batch, token_logprobs
-from toolgym.train.losses import sft_loss
+from toolgym.train.losses import (
+    Aggregation,
+    aggregate,
+    approx_kl,
+    clip_fraction,
+    clipped_policy_loss,
+    k3_kl,
+    masked_mean,
+    sft_loss,
+)
 
 
 def sft_step(
@@ -21,3 +31,78 @@ def sft_step(
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
     optimizer.step()
     return {"loss": loss.item(), "grad_norm": grad_norm.item()}
+
+
+@dataclass(frozen=True)
+class PolicyLossConfig:
+    """Terms of the policy-gradient loss.
+
+    Attributes:
+        eps_low: Lower clip range of the ratio (1 - eps_low).
+        eps_high: Upper clip range (1 + eps_high); above eps_low = DAPO's clip-higher.
+        beta: Weight of the k3 KL to the reference policy (0 skips the reference entirely).
+        entropy_coef: Weight of the entropy bonus.
+        aggregation: How per-token losses reduce (see ``losses.aggregate``).
+        constant: The normaliser for ``aggregation="constant"`` (Dr. GRPO: max generation length).
+        temperature: Sampling temperature the log-probs are computed at.
+    """
+
+    eps_low: float = 0.2
+    eps_high: float = 0.2
+    beta: float = 0.0
+    entropy_coef: float = 0.0
+    aggregation: Aggregation = "token_mean"
+    constant: float | None = None
+    temperature: float = 1.0
+
+
+def forward_logprobs(
+    model: Any, batch: Batch, temperature: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T) log-prob of each token given the ones before it, and (B, T) entropy (0 at t = 0)."""
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, :-1]
+    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
+    picked = logprobs.gather(-1, batch.input_ids[:, 1:, None]).squeeze(-1)
+    entropy = -(logprobs.exp() * logprobs).sum(dim=-1)
+    pad = torch.zeros_like(picked[:, :1])
+    return torch.cat([pad, picked], dim=1), torch.cat([pad, entropy], dim=1)
+
+
+def policy_step(
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    advantages: torch.Tensor,
+    config: PolicyLossConfig,
+    ref_logprobs: torch.Tensor | None = None,
+    max_grad_norm: float = 1.0,
+) -> dict[str, float]:
+    """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics."""
+    model.train()
+    mask = batch.loss_mask
+    logprobs, entropy = forward_logprobs(model, batch, config.temperature)
+    per_token = clipped_policy_loss(
+        logprobs, batch.old_logprobs, advantages, config.eps_low, config.eps_high
+    )
+    kl = (
+        k3_kl(logprobs, ref_logprobs)
+        if config.beta and ref_logprobs is not None
+        else torch.zeros_like(logprobs)
+    )
+    per_token = per_token + config.beta * kl - config.entropy_coef * entropy
+    loss = aggregate(per_token, mask, config.aggregation, config.constant)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    with torch.no_grad():
+        return {
+            "loss": loss.item(),
+            "kl": masked_mean(kl, mask).item(),
+            "entropy": masked_mean(entropy, mask).item(),
+            "approx_kl": approx_kl(logprobs, batch.old_logprobs, mask).item(),
+            "clipfrac": clip_fraction(
+                logprobs, batch.old_logprobs, mask, config.eps_low, config.eps_high
+            ).item(),
+            "grad_norm": grad_norm.item(),
+        }
