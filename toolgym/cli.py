@@ -204,5 +204,69 @@ def schema(
     typer.echo(f"wrote {out}")
 
 
+@app.command()
+def train(
+    env: Annotated[str | None, typer.Option(help="Environment id.")] = None,
+    algo: Annotated[
+        Literal["sft", "grpo", "rloo", "reinforce"] | None, typer.Option(help="Algorithm.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
+    init: Annotated[
+        Path | None, typer.Option(help="Start from another run's latest checkpoint.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML file of TrainConfig fields.")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="FIELD=VALUE, repeatable (e.g. --set lr=1e-5)."),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue this run directory exactly where it stopped.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train a policy (SFT, GRPO, RLOO, REINFORCE) on a toolgym environment and plot the learning curve."""
+    from toolgym.train.config import TrainConfig, load_config
+    from toolgym.train.loop import Trainer
+
+    try:
+        if resume is not None:
+            settings = TrainConfig.model_validate_json((resume / "config.json").read_text())
+        else:
+            fields = {
+                "env": env,
+                "algo": algo,
+                "model": model,
+                "steps": steps,
+                "out": out,
+                "init": init,
+            }
+            settings = load_config(config, fields | _parse_overrides(overrides or []))
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    final = Trainer(settings, resume=resume is not None, progress=progress).run()
+    typer.echo(
+        f"{settings.algo} on {settings.env}: test success {final['eval_success']:.1%} "
+        f"on {final['eval_tasks']} held-out tasks; learning curve: {settings.out / 'learning_curve.png'}"
+    )
+
+
+def _parse_overrides(items: list[str]) -> dict[str, object]:
+    parsed: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set {item!r}: expected FIELD=VALUE")
+        try:
+            parsed[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = raw
+    return parsed
+
+
 if __name__ == "__main__":
     app()

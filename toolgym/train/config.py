@@ -1,0 +1,84 @@
+"""The one typed training config: a TOML file, CLI overrides, validated with messages that say how to fix."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from toolgym.train.losses import Aggregation
+
+Algo = Literal["sft", "grpo", "rloo", "reinforce"]
+Schedule = Literal["constant", "linear", "cosine"]
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run needs. ``toolgym train --help`` lists the same fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: str = Field(default="toolgym/Search-v0", description="Gymnasium id of a toolgym env.")
+    algo: Algo = Field(default="grpo", description="sft, grpo, rloo or reinforce.")
+    model: str = Field(default="smollm2-135m", description="smollm2-135m or tiny.")
+    init: Path | None = Field(default=None, description="Start from this run's latest checkpoint.")
+    out: Path = Field(default=Path("runs/latest"), description="Run directory.")
+    steps: int = Field(default=50, ge=1, description="Optimizer steps.")
+    tasks_per_step: int = Field(default=4, ge=1, description="Tasks per step (GRPO groups).")
+    group_size: int = Field(default=8, ge=1, description="Samples per task (1 for SFT).")
+    max_new_tokens: int = Field(default=128, ge=1, description="Token budget per assistant turn.")
+    max_tokens: int = Field(default=4096, ge=16, description="Token budget per episode.")
+    temperature: float = Field(default=1.0, gt=0, description="Sampling temperature.")
+    top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass.")
+    lr: float = Field(default=1e-5, gt=0, description="AdamW learning rate.")
+    weight_decay: float = Field(default=0.0, ge=0, description="AdamW weight decay.")
+    schedule: Schedule = Field(
+        default="constant", description="Learning-rate schedule after warmup."
+    )
+    warmup_steps: int = Field(default=0, ge=0, description="Linear warmup steps.")
+    max_grad_norm: float = Field(default=1.0, gt=0, description="Gradient clipping norm.")
+    epochs: int = Field(default=1, ge=1, description="Passes over each rollout batch (PPO's K).")
+    minibatches: int = Field(default=1, ge=1, description="Minibatches per epoch.")
+    eps_low: float = Field(default=0.2, ge=0, description="Ratio clip below: 1 - eps_low.")
+    eps_high: float = Field(default=0.2, ge=0, description="Ratio clip above: 1 + eps_high.")
+    beta: float = Field(default=0.0, ge=0, description="k3 KL weight; 0 skips the reference model.")
+    entropy_coef: float = Field(default=0.0, ge=0, description="Entropy bonus weight.")
+    aggregation: Aggregation = Field(default="token_mean", description="Loss reduction.")
+    scale_rewards: bool = Field(
+        default=True, description="GRPO: divide by the group std (off = Dr. GRPO)."
+    )
+    std_ddof: int = Field(default=1, ge=0, le=1, description="GRPO: std degrees of freedom.")
+    eval_every: int = Field(
+        default=0, ge=0, description="Evaluate on the test split every N steps (0 = end only)."
+    )
+    eval_tasks: int = Field(default=16, ge=1, description="Test tasks per evaluation.")
+    checkpoint_every: int = Field(default=10, ge=1, description="Save a checkpoint every N steps.")
+    seed: int = Field(default=0, ge=0, description="Seed of everything random in the run.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        if self.algo in ("grpo", "rloo") and self.group_size < 2:
+            raise ValueError(f"algo={self.algo} compares samples of a task: set group_size >= 2")
+        if self.aggregation == "constant" and self.max_new_tokens <= 0:
+            raise ValueError("aggregation='constant' divides by max_new_tokens: set it > 0")
+        return self
+
+
+def load_config(path: Path | None, overrides: dict[str, object]) -> TrainConfig:
+    """A TOML file (optional) updated with CLI overrides; errors name the field and the file."""
+    data: dict[str, object] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read the config: {exc}") from None
+    data |= {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        where = f"{path}: " if path else ""
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"{where}invalid training config: {problems}") from None

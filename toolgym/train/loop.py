@@ -1,0 +1,322 @@
+"""The training loop: rollout -> advantages -> K epochs x minibatches -> AdamW step -> log.
+
+``Trainer(config).run()`` writes a run directory: ``config.json``, ``metrics.jsonl`` (one line per
+step, evaluations included), atomic checkpoints, ``learning_curve.png``. Everything random comes
+from ``config.seed``; ``Trainer(config, resume=True)`` continues a killed run exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from toolgym import models
+from toolgym.policies.hf import HFPolicy, SamplingConfig
+from toolgym.rollout import Collector
+from toolgym.tokens.chat import ChatTokenizer
+from toolgym.tokens.trajectory import Batch, Trajectory, collate
+from toolgym.train import checkpoint
+from toolgym.train.advantages import (
+    group_advantages,
+    reinforce_advantages,
+    rloo_advantages,
+    zero_variance_fraction,
+)
+from toolgym.train.config import TrainConfig
+from toolgym.train.data import oracle_trajectories
+from toolgym.train.plot import plot_learning_curve
+from toolgym.train.steps import PolicyLossConfig, forward_logprobs, policy_step, sft_step
+
+
+class Trainer:
+    """One training run (see the module docstring)."""
+
+    def __init__(self, config: TrainConfig, *, resume: bool = False, progress: bool = True) -> None:
+        """Load the model, environments and optimizer; with ``resume`` restore the run's latest checkpoint."""
+        self.config, self.progress = config, progress
+        torch.manual_seed(config.seed)
+        self.model, self.tokenizer = models.load(config.model, seed=config.seed)  # type: ignore[arg-type]
+        if config.init is not None:
+            self._load_weights(config.init)
+        self.chat = ChatTokenizer(self.tokenizer)
+        self.reference = self._frozen_copy() if config.beta > 0 and config.algo != "sft" else None
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        sampling = SamplingConfig(
+            config.temperature, config.top_p, config.max_new_tokens, config.seed
+        )
+        self.policy = HFPolicy(
+            self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling
+        )
+        self.collector = Collector(
+            lambda: self._env("train"),
+            self.chat,
+            self.policy,
+            max_tokens=config.max_tokens,
+            progress=False,
+        )
+        self.train_tasks = [t.id for t in self._env("train").unwrapped.tasks]  # type: ignore[attr-defined]
+        self.test_tasks = [t.id for t in self._env("test").unwrapped.tasks][: config.eval_tasks]  # type: ignore[attr-defined]
+        self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
+        self.step, self.task_position = 0, 0
+        self.out = config.out
+        self.out.mkdir(parents=True, exist_ok=True)
+        if resume:
+            self._restore()
+        else:
+            (self.out / "metrics.jsonl").write_text("")
+        (self.out / "config.json").write_text(config.model_dump_json(indent=2))
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> dict[str, Any]:
+        """Train to ``config.steps``, evaluating and checkpointing on the way; returns the final metrics."""
+        bar = tqdm(
+            range(self.step, self.config.steps),
+            desc=f"{self.config.algo}",
+            disable=not self.progress,
+            initial=self.step,
+            total=self.config.steps,
+        )
+        for _ in bar:
+            metrics = self.train_step()
+            if self.config.eval_every and self.step % self.config.eval_every == 0:
+                metrics |= self.evaluate()
+            self._log(metrics)
+            bar.set_postfix(
+                reward=f"{metrics.get('reward_mean', float('nan')):.3f}",
+                loss=f"{metrics['loss']:.3f}",
+            )
+            if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:
+                self._save()
+        final = self.evaluate()
+        self._log({"step": self.step, "final": True, **final})
+        plot_learning_curve(
+            self.out / "metrics.jsonl",
+            self.out / "learning_curve.png",
+            title=f"{self.config.algo} on {self.config.env}",
+        )
+        return final
+
+    def train_step(self) -> dict[str, Any]:
+        """One optimizer step (SFT on oracle turns, or a policy-gradient update on fresh rollouts)."""
+        start = time.perf_counter()
+        tasks = self._next_tasks()
+        if self.config.algo == "sft":
+            metrics = self._sft(tasks)
+        else:
+            metrics = self._policy_gradient(tasks)
+        self.scheduler.step()
+        self.step += 1
+        return {
+            "step": self.step,
+            "lr": self.scheduler.get_last_lr()[0],
+            **metrics,
+            "seconds": time.perf_counter() - start,
+        }
+
+    def evaluate(self) -> dict[str, Any]:
+        """Success rate on the first ``eval_tasks`` test tasks (one sample each, fixed seed)."""
+        self.model.eval()
+        state = self.policy.generator.get_state()
+        self.policy.generator.manual_seed(self.config.seed + 10_000)
+        collector = Collector(
+            lambda: self._env("test"),
+            self.chat,
+            self.policy,
+            max_tokens=self.config.max_tokens,
+            progress=False,
+        )
+        trajectories, _ = collector.collect(self.test_tasks, group_size=1, seed=self.config.seed)
+        self.policy.generator.set_state(state)
+        return {"eval_success": _success_rate(trajectories), "eval_tasks": len(trajectories)}
+
+    # ------------------------------------------------------------- updates
+    def _sft(self, tasks: list[str]) -> dict[str, Any]:
+        trajectories = oracle_trajectories(
+            lambda: self._env("train"), self.chat, tasks, self.config.max_tokens
+        )
+        batch = collate(trajectories, self.tokenizer.pad_token_id)
+        stats = {}
+        for _ in range(self.config.epochs):
+            stats = sft_step(self.model, self.optimizer, batch, self.config.max_grad_norm)
+        return stats
+
+    def _policy_gradient(self, tasks: list[str]) -> dict[str, Any]:
+        config = self.config
+        self.model.eval()
+        trajectories, rollout = self.collector.collect(
+            tasks, config.group_size, seed=config.seed * 1_000_003 + self.step
+        )
+        rewards = torch.tensor([t.total_reward for t in trajectories])
+        batch = collate(trajectories, self.tokenizer.pad_token_id)
+        advantages = self._advantages(rewards)[:, None] * batch.loss_mask  # (B, T)
+        reference = None
+        if self.reference is not None:
+            with torch.no_grad():
+                reference, _ = forward_logprobs(self.reference, batch, config.temperature)
+        loss_config = PolicyLossConfig(
+            config.eps_low,
+            config.eps_high,
+            config.beta,
+            config.entropy_coef,
+            config.aggregation,
+            float(config.max_new_tokens),
+            config.temperature,
+        )
+        stats: dict[str, float] = {}
+        train_start = time.perf_counter()
+        for _ in range(config.epochs):
+            for rows in np.array_split(np.arange(len(trajectories)), config.minibatches):
+                index = torch.as_tensor(rows)
+                ref = reference[index] if reference is not None else None
+                stats = policy_step(
+                    self.model,
+                    self.optimizer,
+                    _rows(batch, index),
+                    advantages[index],
+                    loss_config,
+                    ref,
+                    config.max_grad_norm,
+                )
+        metrics = stats | _rollout_metrics(trajectories, rewards, config.group_size)
+        metrics |= {f"time_{k}": v for k, v in rollout.seconds.items()} | {
+            "time_train": time.perf_counter() - train_start
+        }
+        return metrics | {"generated_tokens": rollout.generated_tokens}
+
+    def _advantages(self, rewards: torch.Tensor) -> torch.Tensor:
+        config = self.config
+        if config.algo == "grpo":
+            return group_advantages(
+                rewards, config.group_size, scale=config.scale_rewards, ddof=config.std_ddof
+            )
+        if config.algo == "rloo":
+            return rloo_advantages(rewards, config.group_size)
+        return reinforce_advantages(rewards)
+
+    # ------------------------------------------------------------- plumbing
+    def _env(self, split: str) -> gym.Env:
+        return gym.make(self.config.env, split=split)
+
+    def _next_tasks(self) -> list[str]:
+        tasks = []
+        for _ in range(self.config.tasks_per_step):
+            tasks.append(self.train_tasks[self.order[self.task_position % len(self.order)]])
+            self.task_position += 1
+        return tasks
+
+    def _lr_factor(self, step: int) -> float:
+        config = self.config
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        if config.schedule == "linear":
+            return max(0.0, 1.0 - progress)
+        if config.schedule == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+        return 1.0
+
+    def _frozen_copy(self) -> Any:
+        reference = copy.deepcopy(self.model).eval()
+        for parameter in reference.parameters():
+            parameter.requires_grad_(False)
+        return reference
+
+    def _log(self, metrics: dict[str, Any]) -> None:
+        with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(metrics) + "\n")
+
+    def _save(self) -> None:
+        checkpoint.save(
+            self.out,
+            self.step,
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "sampling_rng": self.policy.generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "step": self.step,
+                "task_position": self.task_position,
+            },
+        )
+
+    def _restore(self) -> None:
+        state = checkpoint.load_latest(self.out)
+        if state is None:
+            raise FileNotFoundError(f"{self.out} has no checkpoint to resume from")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.policy.generator.set_state(state["sampling_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        self.step, self.task_position = state["step"], state["task_position"]
+        _truncate_metrics(self.out / "metrics.jsonl", self.step)
+
+    def _load_weights(self, run_dir: Path) -> None:
+        state = checkpoint.load_latest(run_dir)
+        if state is None:
+            raise FileNotFoundError(
+                f"--init {run_dir}: no checkpoint found under {run_dir / 'checkpoints'}"
+            )
+        self.model.load_state_dict(state["model"])
+
+
+def _rows(batch: Batch, index: torch.Tensor) -> Batch:
+    return Batch(*(getattr(batch, f)[index] for f in Batch.__dataclass_fields__))
+
+
+def _success_rate(trajectories: list[Trajectory]) -> float:
+    finals = [
+        t.components[-1].get("completion", 0.0) if t.components else 0.0 for t in trajectories
+    ]
+    return sum(finals) / len(finals) if finals else 0.0
+
+
+def _rollout_metrics(
+    trajectories: list[Trajectory], rewards: torch.Tensor, group_size: int
+) -> dict[str, float]:
+    metrics = {
+        "reward_mean": float(rewards.mean()),
+        "reward_std": float(rewards.std(correction=0)),
+        "success": _success_rate(trajectories),
+        "turns": sum(len(t.turn_rewards) for t in trajectories) / len(trajectories),
+        "tokens": sum(len(t) for t in trajectories) / len(trajectories),
+        "zero_variance_groups": zero_variance_fraction(rewards, group_size),
+    }
+    names = {name for t in trajectories for c in t.components for name in c}
+    for name in sorted(names):
+        values = torch.tensor(
+            [
+                sum(c.get(name, 0.0) for c in t.components) / max(1, len(t.components))
+                for t in trajectories
+            ]
+        )
+        metrics[f"{name}_mean"], metrics[f"{name}_std"] = (
+            float(values.mean()),
+            float(values.std(correction=0)),
+        )
+    return metrics
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop log lines written after the checkpoint (the steps that will be redone)."""
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text().splitlines()
+        if line and json.loads(line).get("step", 0) <= step and not json.loads(line).get("final")
+    ]
+    path.write_text("".join(line + "\n" for line in kept))
