@@ -40,6 +40,24 @@ def test_cli_trains_grpo_and_writes_the_run(tmp_path):
     assert (out / "learning_curve.png").stat().st_size > 1000
     assert json.loads((out / "config.json").read_text())["algo"] == "grpo"
     assert checkpoint.load_latest(out)["step"] == 3
+    samples = [
+        json.loads(line)
+        for line in (out / "samples" / "step-000003.jsonl").read_text().splitlines()
+    ]
+    assert len(samples) == 2 and all("assistant_turns" in s for s in samples)
+
+
+def test_process_rewards_reach_the_trainer(tmp_path):
+    outcome_only = Trainer(
+        TrainConfig(**SMALL, steps=1, out=tmp_path / "a"), progress=False
+    ).train_step()
+    assert outcome_only["reward_mean"] == 0.0  # a random tiny model never completes a task
+    weights = {"completion": 1.0, "format": 0.5}
+    shaped = Trainer(
+        TrainConfig(**SMALL, steps=1, rewards=weights, out=tmp_path / "b"), progress=False
+    ).train_step()
+    assert shaped["completion_mean"] == 0.0 and shaped["format_mean"] > 0
+    assert shaped["reward_mean"] > 0  # 0.5 per well-formed turn
 
 
 def test_resume_after_a_kill_continues_exactly(tmp_path):

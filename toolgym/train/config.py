@@ -21,6 +21,11 @@ class TrainConfig(BaseModel):
 
     env: str = Field(default="toolgym/Search-v0", description="Gymnasium id of a toolgym env.")
     algo: Algo = Field(default="grpo", description="sft, grpo, rloo or reinforce.")
+    rewards: dict[str, float] | None = Field(
+        default=None,
+        description="Reward weights by component (default: the env spec's, i.e. outcome only). "
+        "Add process rewards with e.g. {completion = 1.0, step_match = 0.1, toolrl = 0.05}.",
+    )
     model: str = Field(default="smollm2-135m", description="smollm2-135m or tiny.")
     init: Path | None = Field(default=None, description="Start from this run's latest checkpoint.")
     out: Path = Field(default=Path("runs/latest"), description="Run directory.")

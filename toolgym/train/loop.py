@@ -88,10 +88,13 @@ class Trainer:
             initial=self.step,
             total=self.config.steps,
         )
+        final: dict[str, Any] | None = None
         for _ in bar:
             metrics = self.train_step()
+            final = None
             if self.config.eval_every and self.step % self.config.eval_every == 0:
-                metrics |= self.evaluate()
+                final = self.evaluate()
+                metrics |= final
             self._log(metrics)
             bar.set_postfix(
                 reward=f"{metrics.get('reward_mean', float('nan')):.3f}",
@@ -99,7 +102,7 @@ class Trainer:
             )
             if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:
                 self._save()
-        final = self.evaluate()
+        final = final or self.evaluate()
         self._log({"step": self.step, "final": True, **final})
         plot_learning_curve(
             self.out / "metrics.jsonl",
@@ -139,7 +142,30 @@ class Trainer:
         )
         trajectories, _ = collector.collect(self.test_tasks, group_size=1, seed=self.config.seed)
         self.policy.generator.set_state(state)
+        self._save_samples(trajectories)
         return {"eval_success": _success_rate(trajectories), "eval_tasks": len(trajectories)}
+
+    def _save_samples(self, trajectories: list[Trajectory], count: int = 4) -> None:
+        """Decoded evaluation episodes (the text a person reads) in ``samples/step-NNNNNN.jsonl``."""
+        folder = self.out / "samples"
+        folder.mkdir(exist_ok=True)
+        lines = []
+        for traj in trajectories[:count]:
+            turns = [
+                self.tokenizer.decode(list(s.token_ids))
+                for s in traj.segments
+                if s.role == "assistant"
+            ]
+            row = {
+                "task_id": traj.task_id,
+                "reward": traj.total_reward,
+                "end_reason": traj.end_reason,
+                "assistant_turns": turns,
+            }
+            lines.append(json.dumps(row, ensure_ascii=False))
+        (folder / f"step-{self.step:06d}.jsonl").write_text(
+            "\n".join(lines) + "\n", encoding="utf-8"
+        )
 
     # ------------------------------------------------------------- updates
     def _sft(self, tasks: list[str]) -> dict[str, Any]:
@@ -207,7 +233,9 @@ class Trainer:
 
     # ------------------------------------------------------------- plumbing
     def _env(self, split: str) -> gym.Env:
-        return gym.make(self.config.env, split=split)
+        if self.config.rewards is None:
+            return gym.make(self.config.env, split=split)
+        return gym.make(self.config.env, split=split, rewards=self.config.rewards)
 
     def _next_tasks(self) -> list[str]:
         tasks = []
