@@ -105,6 +105,14 @@ def gae(
     return advantages, returns
 
 
+def whiten(advantages: Tensor, mask: Tensor, eps: float = 1e-8) -> Tensor:
+    """Zero mean, unit variance over the masked (generated) tokens; 0 elsewhere."""
+    count = mask.sum().clamp(min=1)
+    mean = (advantages * mask).sum() / count
+    var = (((advantages - mean) * mask) ** 2).sum() / count
+    return (advantages - mean) / torch.sqrt(var + eps) * mask
+
+
 def _groups(rewards: Tensor, group_size: int) -> Tensor:
     if rewards.ndim != 1 or rewards.numel() % group_size:
         raise ValueError(f"{rewards.numel()} rewards do not split into groups of {group_size}")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from toolgym.train.losses import Aggregation
 
-Algo = Literal["sft", "grpo", "rloo", "reinforce"]
+Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo"]
 Schedule = Literal["constant", "linear", "cosine"]
 
 
@@ -20,7 +20,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: str = Field(default="toolgym/Search-v0", description="Gymnasium id of a toolgym env.")
-    algo: Algo = Field(default="grpo", description="sft, grpo, rloo or reinforce.")
+    algo: Algo = Field(default="grpo", description="sft, grpo, rloo, reinforce or ppo.")
     rewards: dict[str, float] | None = Field(
         default=None,
         description="Reward weights by component (default: the env spec's, i.e. outcome only). "
@@ -54,6 +54,21 @@ class TrainConfig(BaseModel):
         default=True, description="GRPO: divide by the group std (off = Dr. GRPO)."
     )
     std_ddof: int = Field(default=1, ge=0, le=1, description="GRPO: std degrees of freedom.")
+    gamma: float = Field(
+        default=1.0, ge=0, le=1, description="PPO: discount over generated tokens."
+    )
+    lam: float = Field(default=0.95, ge=0, le=1, description="PPO: GAE lambda.")
+    vf_coef: float = Field(default=0.5, ge=0, description="PPO: value-loss weight.")
+    value_clip: float = Field(default=0.2, gt=0, description="PPO: value update clip range.")
+    critic: Literal["shared", "separate"] = Field(
+        default="shared", description="PPO: value head on the policy body or on a copy."
+    )
+    kl_in_reward: float = Field(
+        default=0.0, ge=0, description="PPO: per-token KL-to-reference penalty in the reward."
+    )
+    whiten_advantages: bool = Field(
+        default=True, description="PPO: normalise advantages over the batch."
+    )
     eval_every: int = Field(
         default=0, ge=0, description="Evaluate on the test split every N steps (0 = end only)."
     )

@@ -26,15 +26,26 @@ from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Batch, Trajectory, collate
 from toolgym.train import checkpoint
 from toolgym.train.advantages import (
+    gae,
     group_advantages,
     reinforce_advantages,
     rloo_advantages,
+    token_rewards,
+    whiten,
     zero_variance_fraction,
 )
 from toolgym.train.config import TrainConfig
+from toolgym.train.critic import Critic
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.plot import plot_learning_curve
-from toolgym.train.steps import PolicyLossConfig, forward_logprobs, policy_step, sft_step
+from toolgym.train.steps import (
+    PolicyLossConfig,
+    ValueLossConfig,
+    forward_logprobs,
+    policy_step,
+    ppo_step,
+    sft_step,
+)
 
 
 class Trainer:
@@ -48,9 +59,14 @@ class Trainer:
         if config.init is not None:
             self._load_weights(config.init)
         self.chat = ChatTokenizer(self.tokenizer)
-        self.reference = self._frozen_copy() if config.beta > 0 and config.algo != "sft" else None
+        needs_reference = config.algo != "sft" and (config.beta > 0 or config.kl_in_reward > 0)
+        self.reference = self._frozen_copy() if needs_reference else None
+        self.critic = Critic(self.model, config.critic) if config.algo == "ppo" else None
+        parameters = list(self.model.parameters()) + (
+            self.critic.trainable_parameters() if self.critic else []
+        )
         self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+            parameters, lr=config.lr, weight_decay=config.weight_decay
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         sampling = SamplingConfig(
@@ -117,6 +133,8 @@ class Trainer:
         tasks = self._next_tasks()
         if self.config.algo == "sft":
             metrics = self._sft(tasks)
+        elif self.config.algo == "ppo":
+            metrics = self._ppo(tasks)
         else:
             metrics = self._policy_gradient(tasks)
         self.scheduler.step()
@@ -191,15 +209,7 @@ class Trainer:
         if self.reference is not None:
             with torch.no_grad():
                 reference, _ = forward_logprobs(self.reference, batch, config.temperature)
-        loss_config = PolicyLossConfig(
-            config.eps_low,
-            config.eps_high,
-            config.beta,
-            config.entropy_coef,
-            config.aggregation,
-            float(config.max_new_tokens),
-            config.temperature,
-        )
+        loss_config = self._loss_config()
         stats: dict[str, float] = {}
         train_start = time.perf_counter()
         for _ in range(config.epochs):
@@ -220,6 +230,58 @@ class Trainer:
             "time_train": time.perf_counter() - train_start
         }
         return metrics | {"generated_tokens": rollout.generated_tokens}
+
+    def _ppo(self, tasks: list[str]) -> dict[str, Any]:
+        config, critic = self.config, self.critic
+        assert critic is not None
+        self.model.eval()
+        trajectories, rollout = self.collector.collect(
+            tasks, config.group_size, seed=config.seed * 1_000_003 + self.step
+        )
+        batch = collate(trajectories, self.tokenizer.pad_token_id)
+        mask = batch.loss_mask
+        with torch.no_grad():
+            old_values = critic(batch) * mask
+            reference = (
+                forward_logprobs(self.reference, batch, config.temperature)[0]
+                if self.reference is not None
+                else None
+            )
+        rewards = token_rewards(batch.turn_ends, batch.turn_rewards, batch.input_ids.shape[1])
+        if reference is not None and config.kl_in_reward:
+            rewards = (
+                rewards - config.kl_in_reward * (batch.old_logprobs - reference) * mask
+            )  # k1 per token
+        advantages, returns = gae(rewards, old_values, mask, config.gamma, config.lam)
+        if config.whiten_advantages:
+            advantages = whiten(advantages, mask)
+        value_config = ValueLossConfig(config.vf_coef, config.value_clip)
+        stats: dict[str, float] = {}
+        train_start = time.perf_counter()
+        for _ in range(config.epochs):
+            for rows in np.array_split(np.arange(len(trajectories)), config.minibatches):
+                index = torch.as_tensor(rows)
+                ref = reference[index] if reference is not None else None
+                stats = ppo_step(self.model, critic, self.optimizer, _rows(batch, index), advantages[index], returns[index],
+                                 old_values[index], self._loss_config(), value_config, ref, config.max_grad_norm)  # fmt: skip
+        episode_rewards = torch.tensor([t.total_reward for t in trajectories])
+        metrics = stats | _rollout_metrics(trajectories, episode_rewards, config.group_size)
+        metrics |= {f"time_{k}": v for k, v in rollout.seconds.items()} | {
+            "time_train": time.perf_counter() - train_start
+        }
+        return metrics | {"generated_tokens": rollout.generated_tokens}
+
+    def _loss_config(self) -> PolicyLossConfig:
+        c = self.config
+        return PolicyLossConfig(
+            c.eps_low,
+            c.eps_high,
+            c.beta,
+            c.entropy_coef,
+            c.aggregation,
+            float(c.max_new_tokens),
+            c.temperature,
+        )
 
     def _advantages(self, rewards: torch.Tensor) -> torch.Tensor:
         config = self.config
@@ -275,6 +337,7 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(),
                 "sampling_rng": self.policy.generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
+                "critic": self._critic_state(),
                 "step": self.step,
                 "task_position": self.task_position,
             },
@@ -289,8 +352,18 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.policy.generator.set_state(state["sampling_rng"])
         torch.set_rng_state(state["torch_rng"])
+        if self.critic is not None and state.get("critic") is not None:
+            self.critic.head.load_state_dict(state["critic"]["head"])
+            if state["critic"]["body"] is not None:
+                self.critic.body.load_state_dict(state["critic"]["body"])
         self.step, self.task_position = state["step"], state["task_position"]
         _truncate_metrics(self.out / "metrics.jsonl", self.step)
+
+    def _critic_state(self) -> dict[str, Any] | None:
+        if self.critic is None:
+            return None
+        body = self.critic.body.state_dict() if self.critic.kind == "separate" else None
+        return {"head": self.critic.head.state_dict(), "body": body}
 
     def _load_weights(self, run_dir: Path) -> None:
         state = checkpoint.load_latest(run_dir)

@@ -8,12 +8,15 @@ from typing import Any
 import torch
 
 from toolgym.tokens.trajectory import Batch, token_logprobs
+from toolgym.train.critic import Critic
 from toolgym.train.losses import (
     Aggregation,
     aggregate,
     approx_kl,
     clip_fraction,
     clipped_policy_loss,
+    clipped_value_loss,
+    explained_variance,
     k3_kl,
     masked_mean,
     sft_loss,
@@ -60,12 +63,8 @@ def forward_logprobs(
     model: Any, batch: Batch, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, T) log-prob of each token given the ones before it, and (B, T) entropy (0 at t = 0)."""
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, :-1]
-    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
-    picked = logprobs.gather(-1, batch.input_ids[:, 1:, None]).squeeze(-1)
-    entropy = -(logprobs.exp() * logprobs).sum(dim=-1)
-    pad = torch.zeros_like(picked[:, :1])
-    return torch.cat([pad, picked], dim=1), torch.cat([pad, entropy], dim=1)
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
+    return _logprobs_and_entropy(logits, batch, temperature)
 
 
 def policy_step(
@@ -106,3 +105,92 @@ def policy_step(
             ).item(),
             "grad_norm": grad_norm.item(),
         }
+
+
+@dataclass(frozen=True)
+class ValueLossConfig:
+    """PPO's critic terms.
+
+    Attributes:
+        vf_coef: Weight of the value loss.
+        value_clip: Clip range of the value update around the old values.
+    """
+
+    vf_coef: float = 0.5
+    value_clip: float = 0.2
+
+
+def ppo_step(
+    model: Any,
+    critic: Critic,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    advantages: torch.Tensor,
+    returns: torch.Tensor,
+    old_values: torch.Tensor,
+    config: PolicyLossConfig,
+    value_config: ValueLossConfig,
+    ref_logprobs: torch.Tensor | None = None,
+    max_grad_norm: float = 1.0,
+) -> dict[str, float]:
+    """One PPO update: clipped policy loss + clipped value loss (+ k3 KL, - entropy)."""
+    model.train()
+    mask = batch.loss_mask
+    out = model(
+        input_ids=batch.input_ids,
+        attention_mask=batch.attention_mask,
+        output_hidden_states=critic.kind == "shared",
+    )
+    logprobs, entropy = _logprobs_and_entropy(out.logits, batch, config.temperature)
+    values = (
+        critic.values_from_hidden(out.hidden_states[-1])
+        if critic.kind == "shared"
+        else critic(batch)
+    )
+    per_token = clipped_policy_loss(
+        logprobs, batch.old_logprobs, advantages, config.eps_low, config.eps_high
+    )
+    kl = (
+        k3_kl(logprobs, ref_logprobs)
+        if config.beta and ref_logprobs is not None
+        else torch.zeros_like(logprobs)
+    )
+    policy_loss = aggregate(
+        per_token + config.beta * kl - config.entropy_coef * entropy,
+        mask,
+        config.aggregation,
+        config.constant,
+    )
+    value_loss = masked_mean(
+        clipped_value_loss(values, old_values, returns, value_config.value_clip), mask
+    )
+    loss = policy_loss + value_config.vf_coef * value_loss
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    grad_norm = torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
+    optimizer.step()
+    with torch.no_grad():
+        return {
+            "loss": loss.item(),
+            "policy_loss": policy_loss.item(),
+            "value_loss": value_loss.item(),
+            "kl": masked_mean(kl, mask).item(),
+            "entropy": masked_mean(entropy, mask).item(),
+            "approx_kl": approx_kl(logprobs, batch.old_logprobs, mask).item(),
+            "clipfrac": clip_fraction(
+                logprobs, batch.old_logprobs, mask, config.eps_low, config.eps_high
+            ).item(),
+            "explained_variance": explained_variance(values, returns, mask).item(),
+            "grad_norm": grad_norm.item(),
+        }
+
+
+def _logprobs_and_entropy(
+    logits: torch.Tensor, batch: Batch, temperature: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    logprobs = torch.log_softmax(logits[:, :-1].float() / temperature, dim=-1)
+    picked = logprobs.gather(-1, batch.input_ids[:, 1:, None]).squeeze(-1)
+    entropy = -(logprobs.exp() * logprobs).sum(dim=-1)
+    pad = torch.zeros_like(picked[:, :1])
+    return torch.cat([pad, picked], dim=1), torch.cat([pad, entropy], dim=1)
