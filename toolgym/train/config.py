@@ -72,6 +72,9 @@ class TrainConfig(BaseModel):
     eval_every: int = Field(
         default=0, ge=0, description="Evaluate on the test split every N steps (0 = end only)."
     )
+    eval_temperature: float = Field(
+        default=0.0, ge=0, description="Sampling temperature of evaluations (0 = greedy)."
+    )
     eval_tasks: int = Field(default=16, ge=1, description="Test tasks per evaluation.")
     checkpoint_every: int = Field(default=10, ge=1, description="Save a checkpoint every N steps.")
     seed: int = Field(default=0, ge=0, description="Seed of everything random in the run.")

@@ -8,6 +8,7 @@ from ``config.seed``; ``Trainer(config, resume=True)`` continues a killed run ex
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -147,9 +148,10 @@ class Trainer:
         }
 
     def evaluate(self) -> dict[str, Any]:
-        """Success rate on the first ``eval_tasks`` test tasks (one sample each, fixed seed)."""
+        """Success rate on the first ``eval_tasks`` test tasks (one sample each, at ``eval_temperature``)."""
         self.model.eval()
-        state = self.policy.generator.get_state()
+        state, sampling = self.policy.generator.get_state(), self.policy.config
+        self.policy.config = dataclasses.replace(sampling, temperature=self.config.eval_temperature)
         self.policy.generator.manual_seed(self.config.seed + 10_000)
         collector = Collector(
             lambda: self._env("test"),
@@ -160,6 +162,7 @@ class Trainer:
         )
         trajectories, _ = collector.collect(self.test_tasks, group_size=1, seed=self.config.seed)
         self.policy.generator.set_state(state)
+        self.policy.config = sampling
         self._save_samples(trajectories)
         return {"eval_success": _success_rate(trajectories), "eval_tasks": len(trajectories)}
 
