@@ -29,11 +29,7 @@ def sft_step(
     """Cross-entropy on the generated (assistant) tokens only; returns loss and grad norm."""
     model.train()
     loss = sft_loss(token_logprobs(model, batch), batch.loss_mask)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-    optimizer.step()
-    return {"loss": loss.item(), "grad_norm": grad_norm.item()}
+    return {"loss": loss.item(), "grad_norm": _update(optimizer, loss, max_grad_norm)}
 
 
 @dataclass(frozen=True)
@@ -78,33 +74,32 @@ def policy_step(
 ) -> dict[str, float]:
     """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics."""
     model.train()
-    mask = batch.loss_mask
     logprobs, entropy = forward_logprobs(model, batch, config.temperature)
+    loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
+    grad_norm = _update(optimizer, loss, max_grad_norm)
+    return {
+        "loss": loss.item(),
+        **_diagnostics(logprobs, entropy, kl, batch, config),
+        "grad_norm": grad_norm,
+    }
+
+
+def policy_loss(
+    logprobs: torch.Tensor,
+    entropy: torch.Tensor,
+    batch: Batch,
+    advantages: torch.Tensor,
+    config: PolicyLossConfig,
+    ref_logprobs: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Aggregated clipped loss + beta * k3 KL - entropy bonus; returns (loss, per-token KL)."""
     per_token = clipped_policy_loss(
         logprobs, batch.old_logprobs, advantages, config.eps_low, config.eps_high
     )
-    kl = (
-        k3_kl(logprobs, ref_logprobs)
-        if config.beta and ref_logprobs is not None
-        else torch.zeros_like(logprobs)
-    )
+    use_kl = config.beta and ref_logprobs is not None
+    kl = k3_kl(logprobs, ref_logprobs) if use_kl else torch.zeros_like(logprobs)  # type: ignore[arg-type]
     per_token = per_token + config.beta * kl - config.entropy_coef * entropy
-    loss = aggregate(per_token, mask, config.aggregation, config.constant)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-    optimizer.step()
-    with torch.no_grad():
-        return {
-            "loss": loss.item(),
-            "kl": masked_mean(kl, mask).item(),
-            "entropy": masked_mean(entropy, mask).item(),
-            "approx_kl": approx_kl(logprobs, batch.old_logprobs, mask).item(),
-            "clipfrac": clip_fraction(
-                logprobs, batch.old_logprobs, mask, config.eps_low, config.eps_high
-            ).item(),
-            "grad_norm": grad_norm.item(),
-        }
+    return aggregate(per_token, batch.loss_mask, config.aggregation, config.constant), kl
 
 
 @dataclass(frozen=True)
@@ -135,55 +130,54 @@ def ppo_step(
 ) -> dict[str, float]:
     """One PPO update: clipped policy loss + clipped value loss (+ k3 KL, - entropy)."""
     model.train()
-    mask = batch.loss_mask
+    shared = critic.kind == "shared"
     out = model(
-        input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
-        output_hidden_states=critic.kind == "shared",
+        input_ids=batch.input_ids, attention_mask=batch.attention_mask, output_hidden_states=shared
     )
     logprobs, entropy = _logprobs_and_entropy(out.logits, batch, config.temperature)
-    values = (
-        critic.values_from_hidden(out.hidden_states[-1])
-        if critic.kind == "shared"
-        else critic(batch)
-    )
-    per_token = clipped_policy_loss(
-        logprobs, batch.old_logprobs, advantages, config.eps_low, config.eps_high
-    )
-    kl = (
-        k3_kl(logprobs, ref_logprobs)
-        if config.beta and ref_logprobs is not None
-        else torch.zeros_like(logprobs)
-    )
-    policy_loss = aggregate(
-        per_token + config.beta * kl - config.entropy_coef * entropy,
-        mask,
-        config.aggregation,
-        config.constant,
-    )
-    value_loss = masked_mean(
-        clipped_value_loss(values, old_values, returns, value_config.value_clip), mask
-    )
-    loss = policy_loss + value_config.vf_coef * value_loss
+    values = critic.values_from_hidden(out.hidden_states[-1]) if shared else critic(batch)
+    pg_loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
+    value_terms = clipped_value_loss(values, old_values, returns, value_config.value_clip)
+    value_loss = masked_mean(value_terms, batch.loss_mask)
+    loss = pg_loss + value_config.vf_coef * value_loss
+    grad_norm = _update(optimizer, loss, max_grad_norm)
+    with torch.no_grad():
+        variance = explained_variance(values, returns, batch.loss_mask).item()
+    return {
+        "loss": loss.item(),
+        "policy_loss": pg_loss.item(),
+        "value_loss": value_loss.item(),
+        **_diagnostics(logprobs, entropy, kl, batch, config),
+        "explained_variance": variance,
+        "grad_norm": grad_norm,
+    }
+
+
+def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, max_grad_norm: float) -> float:
+    """Backward, clip the gradient norm over every optimised parameter, step; returns the norm."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     grad_norm = torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
     optimizer.step()
-    with torch.no_grad():
-        return {
-            "loss": loss.item(),
-            "policy_loss": policy_loss.item(),
-            "value_loss": value_loss.item(),
-            "kl": masked_mean(kl, mask).item(),
-            "entropy": masked_mean(entropy, mask).item(),
-            "approx_kl": approx_kl(logprobs, batch.old_logprobs, mask).item(),
-            "clipfrac": clip_fraction(
-                logprobs, batch.old_logprobs, mask, config.eps_low, config.eps_high
-            ).item(),
-            "explained_variance": explained_variance(values, returns, mask).item(),
-            "grad_norm": grad_norm.item(),
-        }
+    return grad_norm.item()
+
+
+@torch.no_grad()
+def _diagnostics(
+    logprobs: torch.Tensor,
+    entropy: torch.Tensor,
+    kl: torch.Tensor,
+    batch: Batch,
+    config: PolicyLossConfig,
+) -> dict[str, float]:
+    mask, old = batch.loss_mask, batch.old_logprobs
+    return {
+        "kl": masked_mean(kl, mask).item(),
+        "entropy": masked_mean(entropy, mask).item(),
+        "approx_kl": approx_kl(logprobs, old, mask).item(),
+        "clipfrac": clip_fraction(logprobs, old, mask, config.eps_low, config.eps_high).item(),
+    }
 
 
 def _logprobs_and_entropy(
