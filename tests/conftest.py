@@ -1,12 +1,19 @@
 """Shared fixtures: a tiny "counters" suite authored as user content in a temporary folder."""
 
 import json
+import os
 import textwrap
 
 import pytest
+from hypothesis import settings
 
 import toolgym
 from toolgym import models
+
+# CI must be deterministic (a random new example must not block a landing); local runs explore.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SUITE = '''
 """A counter service: the smallest useful suite."""
