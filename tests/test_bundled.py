@@ -72,7 +72,7 @@ def test_same_seed_and_actions_give_identical_episodes(env_id):
 
 
 @pytest.mark.parametrize("env_id", BUNDLED)
-def test_random_policy_never_completes_by_accident_with_format_errors(env_id):
+def test_random_policy_episodes_stay_within_the_turn_limit(env_id):
     env = gym.make(env_id)
     results = [play(env, RandomPolicy(seed=s), seed=s) for s in range(20)]
     assert all(r.steps <= env.unwrapped.limits.max_turns for r in results)
