@@ -1,5 +1,6 @@
 """Every bundled environment: Gymnasium's checker, the oracle at the maximum, determinism."""
 
+import json
 import warnings
 
 import gymnasium as gym
@@ -11,13 +12,15 @@ from toolgym.policies import OraclePolicy, RandomPolicy, play
 from toolgym.registry import registered_specs
 
 BUNDLED = sorted(i for i in registered_specs() if i.startswith("toolgym/"))
+WHOLE_SUITES = [i for i in BUNDLED if not registered_specs()[i].generated.categories]
 
 
-def test_the_four_suites_are_registered():
+def test_the_bundled_envs_are_registered():
     assert BUNDLED == [
         "toolgym/Calendar-v0",
         "toolgym/Files-v0",
         "toolgym/Search-v0",
+        "toolgym/SearchLookup-v0",
         "toolgym/Travel-v0",
     ]
 
@@ -47,7 +50,7 @@ def test_oracle_scores_the_maximum_on_every_task(env_id, split, tool_format):
 
 
 def test_bundled_tasks_have_40_per_suite_and_cover_every_category():
-    for env_id in BUNDLED:
+    for env_id in WHOLE_SUITES:  # not the curricula of chosen categories (SearchLookup: below)
         spec = registered_specs()[env_id]
         from toolgym.registry import split_tasks
 
@@ -78,7 +81,7 @@ def test_random_policy_episodes_stay_within_the_turn_limit(env_id):
     assert all(r.steps <= env.unwrapped.limits.max_turns for r in results)
 
 
-@pytest.mark.parametrize("env_id", BUNDLED)
+@pytest.mark.parametrize("env_id", WHOLE_SUITES)
 def test_generated_tasks_are_disjoint_and_solved_by_the_oracle(env_id):
     env = gym.make(env_id, generated={"train": 40, "test": 40, "seed": 1})
     train = [t for t in env.unwrapped.tasks if "-gen-" in t.id]
@@ -97,3 +100,18 @@ def test_generated_tasks_are_disjoint_and_solved_by_the_oracle(env_id):
         env_split = env if task in train else gym.make(env_id, split="test", tasks=[task])
         result = play(env_split, OraclePolicy(), task_id=task.id, seed=0)
         assert result.components["completion"] == 1.0, (task.id, result.components)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_lookup_curriculum_is_one_search_and_its_answer_survives_the_result_cap(split):
+    env = gym.make("toolgym/SearchLookup-v0", split=split)
+    tasks = env.unwrapped.tasks
+    assert len(tasks) == {"train": 400, "test": 64}[split]
+    for task in tasks:
+        assert task.categories == ["single"] and len(task.gold_calls) == 1, task.id
+        env.reset(options={"task_id": task.id})
+        (call,) = task.gold_calls[0]
+        arguments = json.dumps({"name": call.name, "arguments": call.arguments})
+        observation, *_ = env.step(f"<tool_call>\n{arguments}\n</tool_call>")
+        result = observation[-1]["content"].lower()
+        assert all(answer.lower() in result for answer in task.required_outputs), task.id

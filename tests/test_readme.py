@@ -22,7 +22,7 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
 
 def test_readme_states_the_two_commands_and_ci_runs_the_second():
     commands = re.findall(r"```bash\n(.*?)```", README, flags=re.S)[0]
-    assert "scripts/setup.sh" in commands and "toolgym run" in commands
+    assert "bash scripts/setup.sh && .venv/bin/toolgym recipe" in commands
     test_command = "bash scripts/setup.sh && .venv/bin/python -m pytest -q"
     assert test_command in commands
     ci = (bundled_root() / ".ci" / "run").read_text()

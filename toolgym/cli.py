@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import gymnasium as gym
 import typer
 
+from toolgym.train.config import Algo, problems
+
 if TYPE_CHECKING:
     from toolgym.policies import TextPolicy
 
@@ -208,7 +210,7 @@ def schema(
 def train(
     env: Annotated[str | None, typer.Option(help="Environment id.")] = None,
     algo: Annotated[
-        Literal["sft", "grpo", "rloo", "reinforce"] | None, typer.Option(help="Algorithm.")
+        Algo | None, typer.Option(help="Algorithm: sft, grpo, rloo, reinforce or ppo.")
     ] = None,
     model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
     steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
@@ -228,7 +230,7 @@ def train(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Train a policy (SFT, GRPO, RLOO, REINFORCE) on a toolgym environment and plot the learning curve."""
+    """Train a policy (SFT, GRPO, RLOO, REINFORCE, PPO) on a toolgym environment and plot the learning curve."""
     from toolgym.train.config import TrainConfig, load_config
     from toolgym.train.loop import Trainer
 
@@ -253,6 +255,52 @@ def train(
         f"{settings.algo} on {settings.env}: test success {final['eval_success']:.1%} "
         f"on {final['eval_tasks']} held-out tasks; learning curve: {settings.out / 'learning_curve.png'}"
     )
+
+
+@app.command()
+def recipe(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML file of RecipeConfig fields.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/recipe).")] = None,
+    model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="FIELD=VALUE, repeatable; stage fields as sft.FIELD or rl.FIELD."
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Evaluate, SFT cold start, evaluate, GRPO, evaluate (the GLM-4.5 recipe); print the three success rates."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from toolgym.train.recipe import RecipeConfig, run_recipe
+
+    try:
+        data = tomllib.loads(config.read_text(encoding="utf-8")) if config else {}
+        for key, value in (
+            _parse_overrides(overrides or []) | {"out": out, "model": model}
+        ).items():
+            if value is None:
+                continue
+            stage, dot, field = key.partition(".")
+            if dot:
+                data.setdefault(stage, {})[field] = value
+            else:
+                data[key] = value
+        settings = RecipeConfig.model_validate(data)
+        settings.stage_configs()  # validate both stages before spending any time
+    except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+        message = problems(exc) if isinstance(exc, ValidationError) else str(exc)
+        typer.echo(f"error: {config}: {message}" if config else f"error: {message}", err=True)
+        raise typer.Exit(2) from None
+    result = run_recipe(settings, progress=progress)
+    typer.echo(result.table())
+    minutes = sum(result.seconds.values()) / 60
+    typer.echo(f"wall time {minutes:.1f} min; plot: {result.plot}")
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from toolgym.content import add_content_root, content_roots, load_suite
 from toolgym.env import DEFAULT_REWARDS, Limits, ToolEnv
 from toolgym.formats import FormatName
-from toolgym.tasks import Task, load_tasks
+from toolgym.tasks import Category, Task, load_tasks
 
 Split = Literal["train", "test"]
 
@@ -46,6 +46,11 @@ class Generated(BaseModel):
     train: int = Field(default=0, ge=0, description="Generated tasks added to the train split.")
     test: int = Field(default=0, ge=0, description="Generated tasks added to the test split.")
     seed: int = Field(default=0, ge=0, description="Generator seed.")
+    categories: list[Category] = Field(
+        default_factory=list,
+        description="Keep only generated tasks whose categories all lie in this list "
+        "(['single'] = one-call lookups, an easy curriculum); empty keeps every task.",
+    )
 
 
 class EnvSpec(BaseModel):
@@ -92,8 +97,45 @@ def split_tasks(spec: EnvSpec, split: Split) -> list[Task]:
         suite = load_suite(spec.suite, prefer=spec.root)
         if suite.generate_tasks is None:
             raise ValueError(f"{spec.id}: suite {spec.suite!r} has no task generator")
-        tasks += list(suite.generate_tasks(split, count, spec.generated.seed))
+        key = (spec.suite, str(spec.root), split, count, spec.generated.seed)
+        tasks += _generated(key + tuple(sorted(spec.generated.categories)), suite.generate_tasks)
     return tasks
+
+
+_GENERATED: dict[tuple[Any, ...], list[Task]] = {}
+
+
+def _generated(key: tuple[Any, ...], generate: Any) -> list[Task]:
+    """Generated tasks, made once per process (every env of a training run needs the same list)."""
+    if key not in _GENERATED:
+        suite, _, split, count, seed, *categories = key
+        _GENERATED[key] = _generate(generate, suite, split, count, seed, set(categories))
+    return list(_GENERATED[key])
+
+
+def _generate(
+    generate: Any, suite: str, split: Split, count: int, seed: int, allowed: set[str]
+) -> list[Task]:
+    """``count`` generated tasks, keeping only those whose categories lie in ``allowed`` if set.
+
+    Generators are deterministic for (split, n, seed), so asking for more until enough tasks pass
+    the filter keeps the result reproducible.
+    """
+    if not allowed:
+        return list(generate(split, count, seed))
+    asked = count
+    while True:
+        drafted = list(generate(split, asked, seed))
+        kept = [t for t in drafted if set(t.categories) <= allowed]
+        if len(kept) >= count:
+            return kept[:count]
+        if len(drafted) < asked or asked >= 64 * count:
+            raise ValueError(
+                f"the {suite!r} generator gave only {len(kept)} {split} tasks with categories "
+                f"within {sorted(allowed)} (asked for {count}); lower generated.{split} or widen "
+                "generated.categories"
+            )
+        asked *= 4
 
 
 def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: Any) -> ToolEnv:

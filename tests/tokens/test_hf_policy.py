@@ -6,7 +6,8 @@ import torch
 
 from toolgym.policies.hf import HFPolicy, SamplingConfig, _top_p
 from toolgym.rollout import Collector
-from toolgym.tokens.trajectory import collate, token_logprobs
+from toolgym.tokens.scoring import token_logprobs
+from toolgym.tokens.trajectory import collate
 
 
 def policy(tiny, **config):

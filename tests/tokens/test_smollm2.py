@@ -8,7 +8,8 @@ from toolgym import models
 from toolgym.policies.hf import HFPolicy, SamplingConfig
 from toolgym.rollout import Collector
 from toolgym.tokens.chat import ChatTokenizer
-from toolgym.tokens.trajectory import collate, token_logprobs
+from toolgym.tokens.scoring import token_logprobs
+from toolgym.tokens.trajectory import collate
 
 pytestmark = pytest.mark.slow
 

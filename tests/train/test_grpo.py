@@ -7,9 +7,10 @@ from pydantic import BaseModel
 from toolgym import Task, ToolEnv, ToolSuite, models
 from toolgym.policies.hf import HFPolicy, SamplingConfig
 from toolgym.rollout import Collector
+from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate
 from toolgym.train.advantages import group_advantages
-from toolgym.train.steps import PolicyLossConfig, forward_logprobs, policy_step
+from toolgym.train.steps import PolicyLossConfig, policy_step
 
 
 class Nothing(BaseModel):
@@ -54,7 +55,7 @@ def test_three_grpo_steps_change_every_parameter(tiny):
         model.eval()
         batch, _ = rollout(model, tokenizer, chat, 8, seed=step)
         with torch.no_grad():
-            ref_logprobs, _ = forward_logprobs(reference, batch)
+            ref_logprobs = token_logprobs(reference, batch)
         fixed = torch.tensor([1.0, 0.0] * 4)  # guaranteed signal regardless of what was sampled
         config = PolicyLossConfig(beta=0.04)
         stats = policy_step(

@@ -114,3 +114,18 @@ def test_config_errors_name_the_field(tmp_path):
     assert (
         result.exit_code == 2 and "nonsense_field: Extra inputs are not permitted" in result.output
     )
+
+
+def test_freeze_layers_trains_only_the_top(tmp_path):
+    config = TrainConfig(**SMALL | {"group_size": 1}, algo="sft", steps=1, freeze_layers=1,
+                         out=tmp_path / "frozen")  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train_step()
+    changed = {n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all(n.startswith(("model.layers.1.", "model.norm")) for n in changed)
+    optimised = {id(p) for g in trainer.optimizer.param_groups for p in g["params"]}
+    frozen = trainer.model.get_input_embeddings().weight
+    assert id(frozen) not in optimised
+    with pytest.raises(ValueError, match="freeze_layers=3, but the model has 2 decoder layers"):
+        Trainer(config.model_copy(update={"freeze_layers": 3}), progress=False)

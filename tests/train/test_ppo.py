@@ -6,6 +6,7 @@ import gymnasium as gym
 import torch
 
 from toolgym import models
+from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate
 from toolgym.train.advantages import gae, group_advantages, token_rewards, whiten
 from toolgym.train.config import TrainConfig
@@ -15,7 +16,6 @@ from toolgym.train.loop import Trainer
 from toolgym.train.steps import (
     PolicyLossConfig,
     ValueLossConfig,
-    forward_logprobs,
     policy_step,
     ppo_step,
 )
@@ -34,7 +34,7 @@ def multi_turn_batch(model, tokenizer, chat):
     assert all(len(t.turn_ends) >= 2 for t in trajectories)  # calls, results, then the answer
     batch = collate(trajectories, tokenizer.pad_token_id)
     with torch.no_grad():
-        batch.old_logprobs = forward_logprobs(model, batch)[0] * batch.loss_mask
+        batch.old_logprobs = token_logprobs(model, batch) * batch.loss_mask
     batch.turn_rewards = torch.tensor(
         [
             [0.2, 0.0, 1.0][: batch.turn_rewards.shape[1]],

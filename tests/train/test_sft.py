@@ -4,7 +4,8 @@ import gymnasium as gym
 import torch
 
 from toolgym import models
-from toolgym.tokens.trajectory import collate, token_logprobs
+from toolgym.tokens.scoring import token_logprobs
+from toolgym.tokens.trajectory import collate
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.losses import sft_loss
 from toolgym.train.steps import sft_step

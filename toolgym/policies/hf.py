@@ -1,7 +1,8 @@
 """``HFPolicy``: batched sampling from a transformers causal LM, returning ids and log-probs.
 
-All live episodes' prefixes go into one left-padded batch; the prompt is prefilled once and tokens
-are decoded one at a time with a KV cache. Each row stops at a stop token or at its budget. The
+All live episodes' prefixes go into one left-padded batch; the prompt is prefilled once (the part
+common to every row, the system prompt with the tool schemas, only once for the whole batch) and
+tokens are decoded one at a time with a KV cache. Each row stops at a stop token or at its budget. The
 reported log-prob of a token is ``log_softmax(logits / temperature)`` in float32 (the distribution
 the trainer recomputes), whether or not top-p truncated the sampling distribution.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import torch
 
 from toolgym.tokens.env import Generation
+from toolgym.tokens.scoring import MIN_SHARED_PREFIX, expand_cache, shared_prefix_length
 
 
 @dataclass
@@ -64,15 +66,7 @@ class HFPolicy:
     ) -> list[Generation]:
         """Sample one continuation per prefix; row i stops at a stop id or ``max_new_tokens[i]``."""
         budgets = _budgets(len(prefixes), max_new_tokens, self.config.max_new_tokens)
-        input_ids, attention_mask = self._left_pad(prefixes)
-        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=positions,
-            use_cache=True,
-        )
-        cache, logits = out.past_key_values, out.logits[:, -1]
+        cache, attention_mask, positions, logits = self._prefill(prefixes)
         tokens: list[list[int]] = [[] for _ in prefixes]
         logprobs: list[list[float]] = [[] for _ in prefixes]
         live = torch.tensor([b > 0 for b in budgets], device=self.device)
@@ -99,13 +93,43 @@ class HFPolicy:
             cache, logits, next_position = out.past_key_values, out.logits[:, -1], next_position + 1
         return [Generation(tuple(t), tuple(lp)) for t, lp in zip(tokens, logprobs, strict=True)]
 
+    def _prefill(
+        self, prefixes: Sequence[Sequence[int]]
+    ) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Run the prompts; returns (cache, attention mask, position ids, last logits).
+
+        The prefix common to every row (the system prompt with the tool schemas) is run once and
+        its cache broadcast; each row's remainder is left-padded after it, so a row reads
+        ``[shared | pads | own tokens]`` and positions skip the pads.
+        """
+        if any(not p for p in prefixes):
+            raise ValueError("cannot generate from an empty prefix")
+        shared = shared_prefix_length(prefixes)
+        cache = None
+        if shared >= MIN_SHARED_PREFIX:
+            head = torch.tensor([list(prefixes[0][:shared])], device=self.device)
+            cache = expand_cache(
+                self.model(input_ids=head, use_cache=True).past_key_values, len(prefixes)
+            )
+        else:
+            shared = 0
+        input_ids, own_mask = self._left_pad([p[shared:] for p in prefixes])
+        attention_mask = torch.cat([own_mask.new_ones(len(prefixes), shared), own_mask], dim=1)
+        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+        )
+        return out.past_key_values, attention_mask, positions, out.logits[:, -1]
+
     def _left_pad(self, prefixes: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         width = max(len(p) for p in prefixes)
         input_ids = torch.full((len(prefixes), width), self.pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(prefixes), width), dtype=torch.long)
         for row, prefix in enumerate(prefixes):
-            if not prefix:
-                raise ValueError("cannot generate from an empty prefix")
             input_ids[row, width - len(prefix) :] = torch.tensor(list(prefix))
             attention_mask[row, width - len(prefix) :] = 1
         return input_ids.to(self.device), attention_mask.to(self.device)

@@ -2,15 +2,18 @@
 
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.env import Generation, TokenEnv
-from toolgym.tokens.trajectory import Batch, Segment, Trajectory, collate, token_logprobs
+from toolgym.tokens.scoring import Scores, score, token_logprobs
+from toolgym.tokens.trajectory import Batch, Segment, Trajectory, collate
 
 __all__ = [
     "Batch",
     "ChatTokenizer",
     "Generation",
+    "Scores",
     "Segment",
     "TokenEnv",
     "Trajectory",
     "collate",
+    "score",
     "token_logprobs",
 ]

@@ -149,16 +149,3 @@ def _turn_index(traj: Trajectory) -> list[int]:
             turn += 1
         out += [turn if s.trainable else -1] * len(s.token_ids)
     return out
-
-
-def token_logprobs(model: Any, batch: Batch, temperature: float = 1.0) -> Any:
-    """(B, T) log-prob of each token under ``model`` given the tokens before it (0 at t = 0).
-
-    Teacher-forced over the padded batch; compare with ``batch.old_logprobs`` on ``loss_mask``.
-    """
-    import torch
-
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
-    logprobs = torch.log_softmax(logits[:, :-1].float() / temperature, dim=-1)
-    picked = logprobs.gather(-1, batch.input_ids[:, 1:, None]).squeeze(-1)  # (B, T-1)
-    return torch.cat([torch.zeros_like(picked[:, :1]), picked], dim=1)

@@ -1,10 +1,19 @@
-"""Training: advantages and losses (one function per equation), SFT/GRPO/RLOO/REINFORCE loop.
+"""Training: advantages and losses (one function per equation), steps, and the loop.
 
-``Trainer(TrainConfig(...)).run()`` or ``toolgym train``. PPO (value head, GAE in the loop) is not
-wired into the loop yet; ``advantages.gae`` and ``losses.clipped_value_loss`` are ready for it.
+``Trainer(TrainConfig(...)).run()`` or ``toolgym train``: SFT, GRPO, RLOO, REINFORCE and PPO on
+toolgym token streams. ``Trainer`` is imported on first use, so reading a config needs no torch.
 """
 
+from typing import Any
+
 from toolgym.train.config import TrainConfig, load_config
-from toolgym.train.loop import Trainer
 
 __all__ = ["TrainConfig", "Trainer", "load_config"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Trainer":
+        from toolgym.train.loop import Trainer
+
+        return Trainer
+    raise AttributeError(f"module 'toolgym.train' has no attribute {name!r}")

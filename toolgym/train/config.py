@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from toolgym.train.losses import Aggregation
-
+Aggregation = Literal["token_mean", "sequence_mean", "constant"]
 Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo"]
 Schedule = Literal["constant", "linear", "cosine"]
 
@@ -36,6 +35,15 @@ class TrainConfig(BaseModel):
     max_tokens: int = Field(default=4096, ge=16, description="Token budget per episode.")
     temperature: float = Field(default=1.0, gt=0, description="Sampling temperature.")
     top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass.")
+    freeze_layers: int = Field(
+        default=0,
+        ge=0,
+        description="Freeze the token embeddings (and a tied output head) and the first N decoder "
+        "layers: the backward pass stops above them (cheaper on CPU). 0 trains everything.",
+    )
+    gradient_checkpointing: bool = Field(
+        default=False, description="Recompute activations in backward: less memory, more time."
+    )
     lr: float = Field(default=1e-5, gt=0, description="AdamW learning rate.")
     weight_decay: float = Field(default=0.0, ge=0, description="AdamW weight decay.")
     schedule: Schedule = Field(
@@ -101,7 +109,11 @@ def load_config(path: Path | None, overrides: dict[str, object]) -> TrainConfig:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
         where = f"{path}: " if path else ""
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValueError(f"{where}invalid training config: {problems}") from None
+        raise ValueError(f"{where}invalid training config: {problems(exc)}") from None
+
+
+def problems(exc: ValidationError) -> str:
+    """A pydantic error as one line: each bad field and what is wrong with it."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
+    )

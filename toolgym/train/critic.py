@@ -12,6 +12,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from toolgym.tokens.scoring import last_hidden_states
 from toolgym.tokens.trajectory import Batch
 
 CriticKind = Literal["shared", "separate"]
@@ -36,12 +37,7 @@ class Critic(nn.Module):
 
     def forward(self, batch: Batch) -> Tensor:
         """(B, T) values from the critic's own forward pass."""
-        out = self.body(
-            input_ids=batch.input_ids,
-            attention_mask=batch.attention_mask,
-            output_hidden_states=True,
-        )
-        return self.values_from_hidden(out.hidden_states[-1])
+        return self.values_from_hidden(last_hidden_states(self.body, batch))
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         """The head, plus the body when it is not the policy's."""

@@ -11,7 +11,9 @@ import copy
 import dataclasses
 import json
 import math
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,9 @@ from tqdm.auto import tqdm
 
 from toolgym import models
 from toolgym.policies.hf import HFPolicy, SamplingConfig
-from toolgym.rollout import Collector
+from toolgym.rollout import Collector, RolloutStats
 from toolgym.tokens.chat import ChatTokenizer
+from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Batch, Trajectory, collate
 from toolgym.train import checkpoint
 from toolgym.train.advantages import (
@@ -42,7 +45,6 @@ from toolgym.train.plot import plot_learning_curve
 from toolgym.train.steps import (
     PolicyLossConfig,
     ValueLossConfig,
-    forward_logprobs,
     policy_step,
     ppo_step,
     sft_step,
@@ -59,11 +61,14 @@ class Trainer:
         self.model, self.tokenizer = models.load(config.model, seed=config.seed)  # type: ignore[arg-type]
         if config.init is not None:
             self._load_weights(config.init)
+        freeze_bottom(self.model, config.freeze_layers)
+        if config.gradient_checkpointing:
+            self.model.gradient_checkpointing_enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
         needs_reference = config.algo != "sft" and (config.beta > 0 or config.kl_in_reward > 0)
         self.reference = self._frozen_copy() if needs_reference else None
         self.critic = Critic(self.model, config.critic) if config.algo == "ppo" else None
-        parameters = list(self.model.parameters()) + (
+        parameters = [p for p in self.model.parameters() if p.requires_grad] + (
             self.critic.trainable_parameters() if self.critic else []
         )
         self.optimizer = torch.optim.AdamW(
@@ -76,13 +81,7 @@ class Trainer:
         self.policy = HFPolicy(
             self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling
         )
-        self.collector = Collector(
-            lambda: self._env("train"),
-            self.chat,
-            self.policy,
-            max_tokens=config.max_tokens,
-            progress=False,
-        )
+        self.collector, self.eval_collector = self._collector("train"), self._collector("test")
         self.train_tasks = [t.id for t in self._env("train").unwrapped.tasks]  # type: ignore[attr-defined]
         self.test_tasks = [t.id for t in self._env("test").unwrapped.tasks][: config.eval_tasks]  # type: ignore[attr-defined]
         self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
@@ -113,10 +112,8 @@ class Trainer:
                 final = self.evaluate()
                 metrics |= final
             self._log(metrics)
-            bar.set_postfix(
-                reward=f"{metrics.get('reward_mean', float('nan')):.3f}",
-                loss=f"{metrics['loss']:.3f}",
-            )
+            shown = {k: metrics[k] for k in ("reward_mean", "loss") if k in metrics}
+            bar.set_postfix({k.removesuffix("_mean"): f"{v:.3f}" for k, v in shown.items()})
             if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:
                 self._save()
         final = final or self.evaluate()
@@ -153,25 +150,20 @@ class Trainer:
         state, sampling = self.policy.generator.get_state(), self.policy.config
         self.policy.config = dataclasses.replace(sampling, temperature=self.config.eval_temperature)
         self.policy.generator.manual_seed(self.config.seed + 10_000)
-        collector = Collector(
-            lambda: self._env("test"),
-            self.chat,
-            self.policy,
-            max_tokens=self.config.max_tokens,
-            progress=False,
+        trajectories, _ = self.eval_collector.collect(
+            self.test_tasks, group_size=1, seed=self.config.seed
         )
-        trajectories, _ = collector.collect(self.test_tasks, group_size=1, seed=self.config.seed)
         self.policy.generator.set_state(state)
         self.policy.config = sampling
         self._save_samples(trajectories)
         return {"eval_success": _success_rate(trajectories), "eval_tasks": len(trajectories)}
 
-    def _save_samples(self, trajectories: list[Trajectory], count: int = 4) -> None:
-        """Decoded evaluation episodes (the text a person reads) in ``samples/step-NNNNNN.jsonl``."""
+    def _save_samples(self, trajectories: list[Trajectory]) -> None:
+        """Every evaluation episode, decoded (the text a person reads): ``samples/step-NNNNNN.jsonl``."""
         folder = self.out / "samples"
         folder.mkdir(exist_ok=True)
         lines = []
-        for traj in trajectories[:count]:
+        for traj in trajectories:
             turns = [
                 self.tokenizer.decode(list(s.token_ids))
                 for s in traj.segments
@@ -201,78 +193,63 @@ class Trainer:
 
     def _policy_gradient(self, tasks: list[str]) -> dict[str, Any]:
         config = self.config
-        self.model.eval()
-        trajectories, rollout = self.collector.collect(
-            tasks, config.group_size, seed=config.seed * 1_000_003 + self.step
-        )
-        rewards = torch.tensor([t.total_reward for t in trajectories])
-        batch = collate(trajectories, self.tokenizer.pad_token_id)
-        advantages = self._advantages(rewards)[:, None] * batch.loss_mask  # (B, T)
-        reference = None
-        if self.reference is not None:
-            with torch.no_grad():
-                reference, _ = forward_logprobs(self.reference, batch, config.temperature)
-        loss_config = self._loss_config()
+        rollout = self._rollout(tasks)
+        batch, reference = rollout.batch, rollout.reference
+        advantages = self._advantages(rollout.rewards)[:, None] * batch.loss_mask  # (B, T)
         stats: dict[str, float] = {}
-        train_start = time.perf_counter()
-        for _ in range(config.epochs):
-            for rows in np.array_split(np.arange(len(trajectories)), config.minibatches):
-                index = torch.as_tensor(rows)
-                ref = reference[index] if reference is not None else None
-                stats = policy_step(
-                    self.model,
-                    self.optimizer,
-                    _rows(batch, index),
-                    advantages[index],
-                    loss_config,
-                    ref,
-                    config.max_grad_norm,
-                )
-        metrics = stats | _rollout_metrics(trajectories, rewards, config.group_size)
-        metrics |= {f"time_{k}": v for k, v in rollout.seconds.items()} | {
-            "time_train": time.perf_counter() - train_start
-        }
-        return metrics | {"generated_tokens": rollout.generated_tokens}
+        for index in self._minibatches(len(rollout.trajectories)):
+            ref = reference[index] if reference is not None else None
+            stats = policy_step(self.model, self.optimizer, _rows(batch, index), advantages[index],
+                                self._loss_config(), ref, config.max_grad_norm)  # fmt: skip
+        return self._step_metrics(rollout, stats)
 
     def _ppo(self, tasks: list[str]) -> dict[str, Any]:
         config, critic = self.config, self.critic
         assert critic is not None
-        self.model.eval()
-        trajectories, rollout = self.collector.collect(
-            tasks, config.group_size, seed=config.seed * 1_000_003 + self.step
-        )
-        batch = collate(trajectories, self.tokenizer.pad_token_id)
-        mask = batch.loss_mask
+        rollout = self._rollout(tasks)
+        batch, reference, mask = rollout.batch, rollout.reference, rollout.batch.loss_mask
         with torch.no_grad():
             old_values = critic(batch) * mask
-            reference = (
-                forward_logprobs(self.reference, batch, config.temperature)[0]
-                if self.reference is not None
-                else None
-            )
         rewards = token_rewards(batch.turn_ends, batch.turn_rewards, batch.input_ids.shape[1])
         if reference is not None and config.kl_in_reward:
-            rewards = (
-                rewards - config.kl_in_reward * (batch.old_logprobs - reference) * mask
-            )  # k1 per token
+            rewards = rewards - config.kl_in_reward * (batch.old_logprobs - reference) * mask  # k1
         advantages, returns = gae(rewards, old_values, mask, config.gamma, config.lam)
         if config.whiten_advantages:
             advantages = whiten(advantages, mask)
         value_config = ValueLossConfig(config.vf_coef, config.value_clip)
         stats: dict[str, float] = {}
-        train_start = time.perf_counter()
-        for _ in range(config.epochs):
-            for rows in np.array_split(np.arange(len(trajectories)), config.minibatches):
-                index = torch.as_tensor(rows)
-                ref = reference[index] if reference is not None else None
-                stats = ppo_step(self.model, critic, self.optimizer, _rows(batch, index), advantages[index], returns[index],
-                                 old_values[index], self._loss_config(), value_config, ref, config.max_grad_norm)  # fmt: skip
-        episode_rewards = torch.tensor([t.total_reward for t in trajectories])
-        metrics = stats | _rollout_metrics(trajectories, episode_rewards, config.group_size)
-        metrics |= {f"time_{k}": v for k, v in rollout.seconds.items()} | {
-            "time_train": time.perf_counter() - train_start
-        }
-        return metrics | {"generated_tokens": rollout.generated_tokens}
+        for index in self._minibatches(len(rollout.trajectories)):
+            ref = reference[index] if reference is not None else None
+            stats = ppo_step(self.model, critic, self.optimizer, _rows(batch, index), advantages[index], returns[index],
+                             old_values[index], self._loss_config(), value_config, ref, config.max_grad_norm)  # fmt: skip
+        return self._step_metrics(rollout, stats)
+
+    def _rollout(self, tasks: list[str]) -> _Rollout:
+        """Sample ``group_size`` episodes per task with the current policy; score the reference."""
+        self.model.eval()
+        seed = self.config.seed * 1_000_003 + self.step
+        trajectories, stats = self.collector.collect(tasks, self.config.group_size, seed=seed)
+        batch = collate(trajectories, self.tokenizer.pad_token_id)
+        reference = None
+        if self.reference is not None:
+            with torch.no_grad():
+                reference = token_logprobs(self.reference, batch, self.config.temperature)
+        rewards = torch.tensor([t.total_reward for t in trajectories])
+        return _Rollout(trajectories, stats, batch, rewards, reference, time.perf_counter())
+
+    def _minibatches(self, size: int) -> Iterator[torch.Tensor]:
+        """Row indices of each update: ``epochs`` passes, each split into ``minibatches``."""
+        for _ in range(self.config.epochs):
+            for rows in np.array_split(np.arange(size), self.config.minibatches):
+                yield torch.as_tensor(rows)
+
+    def _step_metrics(self, rollout: _Rollout, stats: dict[str, float]) -> dict[str, Any]:
+        metrics = stats | _rollout_metrics(
+            rollout.trajectories, rollout.rewards, self.config.group_size
+        )
+        metrics |= {f"time_{k}": v for k, v in rollout.stats.seconds.items()}
+        metrics["time_train"] = time.perf_counter() - rollout.finished
+        return metrics | {"generated_tokens": rollout.stats.generated_tokens}
 
     def _loss_config(self) -> PolicyLossConfig:
         c = self.config
@@ -301,6 +278,15 @@ class Trainer:
         if self.config.rewards is None:
             return gym.make(self.config.env, split=split)
         return gym.make(self.config.env, split=split, rewards=self.config.rewards)
+
+    def _collector(self, split: str) -> Collector:
+        return Collector(
+            lambda: self._env(split),
+            self.chat,
+            self.policy,
+            max_tokens=self.config.max_tokens,
+            progress=False,
+        )
 
     def _next_tasks(self) -> list[str]:
         tasks = []
@@ -377,6 +363,34 @@ class Trainer:
         self.model.load_state_dict(state["model"])
 
 
+def freeze_bottom(model: Any, layers: int) -> None:
+    """Freeze the input embeddings (a tied output head with them) and the first ``layers`` layers."""
+    check_freeze(model, layers)
+    if layers == 0:
+        return
+    for module in [model.get_input_embeddings(), *model.base_model.layers[:layers]]:
+        module.requires_grad_(False)
+
+
+@dataclasses.dataclass
+class _Rollout:
+    """One step's episodes, collated, with the reference log-probs (when beta or KL-in-reward)."""
+
+    trajectories: list[Trajectory]
+    stats: RolloutStats
+    batch: Batch
+    rewards: torch.Tensor  # (B,) episode rewards
+    reference: torch.Tensor | None
+    finished: float  # perf_counter() when the rollout (and reference scoring) ended
+
+
+def check_freeze(model: Any, layers: int) -> None:
+    """Raise a clear error when ``freeze_layers`` exceeds the model's decoder layers."""
+    count = len(model.base_model.layers)
+    if layers > count:
+        raise ValueError(f"freeze_layers={layers}, but the model has {count} decoder layers")
+
+
 def _rows(batch: Batch, index: torch.Tensor) -> Batch:
     return Batch(*(getattr(batch, f)[index] for f in Batch.__dataclass_fields__))
 
@@ -415,12 +429,20 @@ def _rollout_metrics(
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop log lines written after the checkpoint (the steps that will be redone)."""
+    """Drop log lines written after the checkpoint (the steps that will be redone).
+
+    A line torn by a kill in the middle of a write does not parse and is dropped with them.
+    """
     if not path.is_file():
         return
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if line and json.loads(line).get("step", 0) <= step and not json.loads(line).get("final")
-    ]
-    path.write_text("".join(line + "\n" for line in kept))
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("step", 0) <= step and not row.get("final"):
+            kept.append(line)
+    staging = path.with_suffix(".jsonl.tmp")
+    staging.write_text("".join(line + "\n" for line in kept))
+    os.replace(staging, path)  # a kill during the rewrite leaves the old log whole

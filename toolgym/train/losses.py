@@ -11,12 +11,10 @@ r"""Loss terms and their reductions, one equation each. Every per-token term is 
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from torch import Tensor
 
-Aggregation = Literal["token_mean", "sequence_mean", "constant"]
+from toolgym.train.config import Aggregation
 
 
 def masked_sum(values: Tensor, mask: Tensor) -> Tensor:

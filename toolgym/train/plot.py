@@ -32,3 +32,47 @@ def plot_learning_curve(metrics_path: Path, png_path: Path, title: str = "") -> 
     figure.savefig(png_path, dpi=120)
     plt.close(figure)
     return png_path
+
+
+def plot_recipe(
+    sft_metrics: Path,
+    rl_metrics: Path,
+    success: tuple[float, float, float],
+    png_path: Path,
+    eval_tasks: int,
+    title: str = "",
+) -> Path:
+    """Two panels: SFT loss then RL reward per step, and held-out success before/after each stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def series(path: Path, key: str) -> list[tuple[int, float]]:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return [(r["step"], r[key]) for r in rows if key in r and not r.get("final")]
+
+    sft_loss = series(sft_metrics, "loss")
+    rl_reward = series(rl_metrics, "reward_mean")
+    figure, (curve, bars) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(2, 1))
+    offset = len(sft_loss)
+    if sft_loss:
+        curve.plot(*zip(*sft_loss, strict=True), "o-", color="tab:gray", label="SFT loss")
+    if rl_reward:
+        steps, rewards = zip(*rl_reward, strict=True)
+        curve.plot([s + offset for s in steps], rewards, "o-", label="RL train reward (mean)")
+    curve.axvline(offset + 0.5, color="black", alpha=0.3, linestyle="--")
+    curve.set_xlabel("step (SFT, then RL)")
+    curve.grid(alpha=0.3)
+    curve.legend()
+    names = ["before", "after SFT", "after SFT + RL"]
+    bars.bar(names, success, color=["tab:gray", "tab:orange", "tab:green"])
+    for x, rate in enumerate(success):
+        bars.text(x, rate + 0.02, f"{rate:.0%}", ha="center")
+    bars.set_ylim(0, 1.1)
+    bars.set_ylabel(f"held-out success rate ({eval_tasks} tasks, greedy)")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=120)
+    plt.close(figure)
+    return png_path

@@ -7,10 +7,11 @@ from typing import Any
 
 import torch
 
-from toolgym.tokens.trajectory import Batch, token_logprobs
+from toolgym.tokens.scoring import score, token_logprobs
+from toolgym.tokens.trajectory import Batch
+from toolgym.train.config import Aggregation
 from toolgym.train.critic import Critic
 from toolgym.train.losses import (
-    Aggregation,
     aggregate,
     approx_kl,
     clip_fraction,
@@ -55,14 +56,6 @@ class PolicyLossConfig:
     temperature: float = 1.0
 
 
-def forward_logprobs(
-    model: Any, batch: Batch, temperature: float = 1.0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, T) log-prob of each token given the ones before it, and (B, T) entropy (0 at t = 0)."""
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
-    return _logprobs_and_entropy(logits, batch, temperature)
-
-
 def policy_step(
     model: Any,
     optimizer: torch.optim.Optimizer,
@@ -74,7 +67,9 @@ def policy_step(
 ) -> dict[str, float]:
     """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics."""
     model.train()
-    logprobs, entropy = forward_logprobs(model, batch, config.temperature)
+    scores = score(model, batch, config.temperature, entropy=True)
+    logprobs, entropy = scores.logprobs, scores.entropy
+    assert entropy is not None
     loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
     grad_norm = _update(optimizer, loss, max_grad_norm)
     return {
@@ -131,11 +126,12 @@ def ppo_step(
     """One PPO update: clipped policy loss + clipped value loss (+ k3 KL, - entropy)."""
     model.train()
     shared = critic.kind == "shared"
-    out = model(
-        input_ids=batch.input_ids, attention_mask=batch.attention_mask, output_hidden_states=shared
+    scores = score(model, batch, config.temperature, entropy=True, hidden=shared)
+    logprobs, entropy = scores.logprobs, scores.entropy
+    assert entropy is not None
+    values = (
+        critic.values_from_hidden(scores.hidden) if scores.hidden is not None else critic(batch)
     )
-    logprobs, entropy = _logprobs_and_entropy(out.logits, batch, config.temperature)
-    values = critic.values_from_hidden(out.hidden_states[-1]) if shared else critic(batch)
     pg_loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
     value_terms = clipped_value_loss(values, old_values, returns, value_config.value_clip)
     value_loss = masked_mean(value_terms, batch.loss_mask)
@@ -178,13 +174,3 @@ def _diagnostics(
         "approx_kl": approx_kl(logprobs, old, mask).item(),
         "clipfrac": clip_fraction(logprobs, old, mask, config.eps_low, config.eps_high).item(),
     }
-
-
-def _logprobs_and_entropy(
-    logits: torch.Tensor, batch: Batch, temperature: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    logprobs = torch.log_softmax(logits[:, :-1].float() / temperature, dim=-1)
-    picked = logprobs.gather(-1, batch.input_ids[:, 1:, None]).squeeze(-1)
-    entropy = -(logprobs.exp() * logprobs).sum(dim=-1)
-    pad = torch.zeros_like(picked[:, :1])
-    return torch.cat([pad, picked], dim=1), torch.cat([pad, entropy], dim=1)

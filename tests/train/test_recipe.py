@@ -1,0 +1,59 @@
+"""The recipe: evaluate, SFT, evaluate, RL, evaluate; stage configs merge over their defaults."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from toolgym.cli import app
+from toolgym.train.recipe import RL_DEFAULTS, SFT_DEFAULTS, RecipeConfig
+
+runner = CliRunner()
+
+
+def rows(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_stage_fields_update_the_stage_defaults():
+    sft, rl = RecipeConfig(out=Path("r"), sft={"steps": 3}, rl={"lr": 1e-6}).stage_configs()
+    assert (sft.algo, sft.steps, sft.lr) == ("sft", 3, SFT_DEFAULTS["lr"])
+    assert sft.tasks_per_step == SFT_DEFAULTS["tasks_per_step"] and sft.out == Path("r/sft")
+    assert (rl.algo, rl.lr, rl.steps) == ("grpo", 1e-6, RL_DEFAULTS["steps"])
+    assert rl.freeze_layers == RL_DEFAULTS["freeze_layers"] and rl.init == Path("r/sft")
+    default_sft, _ = RecipeConfig().stage_configs()
+    assert default_sft.steps == SFT_DEFAULTS["steps"]
+
+
+def test_recipe_cli_runs_three_evaluations_and_two_stages(tmp_path):
+    out = tmp_path / "recipe"
+    args = ["recipe", "--model", "tiny", "--out", str(out), "--no-progress", "--set", "env=toolgym/Search-v0",
+            "--set", "eval_tasks=2", "--set", "max_new_tokens=6", "--set", "max_tokens=4096",
+            "--set", "sft.steps=2", "--set", "sft.tasks_per_step=2", "--set", "sft.lr=1e-3",
+            "--set", "rl.steps=2", "--set", "rl.tasks_per_step=2", "--set", "rl.group_size=2", "--set", "rl.freeze_layers=1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "held-out success on 2 toolgym/Search-v0 test tasks" in result.output
+    assert f"plot: {out / 'recipe.png'}" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["eval_tasks"] == 2 and {"base", "sft", "rl"} <= summary.keys()
+    assert (out / "recipe.png").read_bytes()[:4] == b"\x89PNG"
+    rl_config = json.loads((out / "rl" / "config.json").read_text())
+    assert rl_config["init"] == str(out / "sft") and rl_config["algo"] == "grpo"
+    assert [r["step"] for r in rows(out / "sft") if not r.get("final")] == [1, 2]
+    assert rows(out / "rl")[-1]["final"] and rows(out / "rl")[-1]["eval_success"] == summary["rl"]
+
+
+def test_recipe_errors_name_the_stage_and_field(tmp_path):
+    result = runner.invoke(app, ["recipe", "--set", "sft.stepz=3"])
+    assert result.exit_code == 2 and "stage 'sft': stepz: Extra inputs" in result.output
+    result = runner.invoke(app, ["recipe", "--set", "rl.algo=sft"])
+    assert result.exit_code == 2 and "rl.algo: choose an RL algorithm" in result.output
+
+
+def test_recipe_checks_freeze_layers_before_training(tmp_path):
+    args = ["recipe", "--model", "tiny", "--out", str(tmp_path), "--no-progress"]
+    result = runner.invoke(app, args)  # the RL default freezes 20 layers; tiny has 2
+    assert isinstance(result.exception, ValueError)
+    assert "freeze_layers=20, but the model has 2 decoder layers" in str(result.exception)
+    assert not (tmp_path / "sft" / "checkpoints").exists()  # failed before the SFT stage
