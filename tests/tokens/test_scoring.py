@@ -134,5 +134,15 @@ def test_gradient_checkpointing_scores_without_the_shared_cache(tiny):
     model = copy.deepcopy(tiny[0]).float().train()
     batch = _batch(tiny)
     expected = _plain(model, batch)[0]
-    model.gradient_checkpointing_enable({"use_reentrant": False})
+    model.activation_checkpointing_enable({"use_reentrant": False})
     torch.testing.assert_close(score(model, batch).logprobs, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_entropy_is_differentiable_only_when_asked(tiny):
+    model = copy.deepcopy(tiny[0]).float().train()
+    batch = _batch(tiny)
+    diagnostic = score(model, batch, entropy=True)
+    bonus = score(model, batch, entropy_grad=True)
+    assert diagnostic.logprobs.requires_grad and not diagnostic.entropy.requires_grad
+    assert bonus.entropy.requires_grad
+    torch.testing.assert_close(diagnostic.entropy, bonus.entropy.detach())

@@ -129,3 +129,16 @@ def test_freeze_layers_trains_only_the_top(tmp_path):
     assert id(frozen) not in optimised
     with pytest.raises(ValueError, match="freeze_layers=3, but the model has 2 decoder layers"):
         Trainer(config.model_copy(update={"freeze_layers": 3}), progress=False)
+
+
+def test_gradient_checkpointing_run_updates_the_model(tmp_path):
+    config = TrainConfig(**SMALL | {"group_size": 1}, algo="sft", steps=1,
+                         gradient_checkpointing=True, out=tmp_path / "gc")  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    assert trainer.model.is_activation_checkpointing
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    metrics = trainer.train_step()
+    assert metrics["grad_norm"] > 0
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True)
+    )

@@ -75,13 +75,15 @@ def score(
     temperature: float = 1.0,
     *,
     entropy: bool = False,
+    entropy_grad: bool = False,
     hidden: bool = False,
 ) -> Scores:
     """Score ``batch`` under ``model`` (see the module docstring); differentiable when training.
 
     The model must be a transformers causal LM whose head is a linear layer over the decoder's
     last hidden state (Llama, Qwen, Mistral, SmolLM, GLM, ...; Gemma-style logit soft-capping is
-    applied when the config sets it).
+    applied when the config sets it). The entropy is differentiable only with ``entropy_grad``
+    (an entropy bonus); as a diagnostic it keeps no graph, which saves two (N, V) tensors.
     """
     states = last_hidden_states(model, batch)
     rows, cols = batch.loss_mask[:, 1:].nonzero(
@@ -94,8 +96,10 @@ def score(
     logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
     picked = logprobs.gather(-1, batch.input_ids[rows, cols + 1, None]).squeeze(-1)
     result = Scores(_scatter(picked, batch, rows, cols + 1))
-    if entropy:
-        result.entropy = _scatter(-(logprobs.exp() * logprobs).sum(-1), batch, rows, cols + 1)
+    if entropy or entropy_grad:
+        with torch.set_grad_enabled(entropy_grad and torch.is_grad_enabled()):
+            values = -(logprobs.exp() * logprobs).sum(-1)  # (N, V) temporaries: no graph if unused
+        result.entropy = _scatter(values, batch, rows, cols + 1)
     if hidden:
         result.hidden = states
     return result

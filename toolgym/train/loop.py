@@ -63,7 +63,12 @@ class Trainer:
             self._load_weights(config.init)
         freeze_bottom(self.model, config.freeze_layers)
         if config.gradient_checkpointing:
-            self.model.gradient_checkpointing_enable({"use_reentrant": False})
+            enable = getattr(  # the newer transformers name, else the older one
+                self.model,
+                "activation_checkpointing_enable",
+                self.model.gradient_checkpointing_enable,
+            )
+            enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
         needs_reference = config.algo != "sft" and (config.beta > 0 or config.kl_in_reward > 0)
         self.reference = self._frozen_copy() if needs_reference else None

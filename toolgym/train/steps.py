@@ -67,7 +67,9 @@ def policy_step(
 ) -> dict[str, float]:
     """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics."""
     model.train()
-    scores = score(model, batch, config.temperature, entropy=True)
+    scores = score(
+        model, batch, config.temperature, entropy=True, entropy_grad=config.entropy_coef > 0
+    )
     logprobs, entropy = scores.logprobs, scores.entropy
     assert entropy is not None
     loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
@@ -126,7 +128,14 @@ def ppo_step(
     """One PPO update: clipped policy loss + clipped value loss (+ k3 KL, - entropy)."""
     model.train()
     shared = critic.kind == "shared"
-    scores = score(model, batch, config.temperature, entropy=True, hidden=shared)
+    scores = score(
+        model,
+        batch,
+        config.temperature,
+        entropy=True,
+        entropy_grad=config.entropy_coef > 0,
+        hidden=shared,
+    )
     logprobs, entropy = scores.logprobs, scores.entropy
     assert entropy is not None
     values = (
