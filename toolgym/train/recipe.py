@@ -9,6 +9,7 @@ learning curve are there to inspect; ``summary.json`` and ``recipe.png`` sum the
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,6 @@ class RecipeResult(BaseModel):
 
 def run_recipe(config: RecipeConfig, *, progress: bool = True) -> RecipeResult:
     """Run the three evaluations and two training stages; writes ``summary.json`` and the plot."""
-    import time
-
     from toolgym.train.loop import Trainer, check_freeze
 
     sft_config, rl_config = config.stage_configs()
