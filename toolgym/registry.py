@@ -97,20 +97,18 @@ def split_tasks(spec: EnvSpec, split: Split) -> list[Task]:
         suite = load_suite(spec.suite, prefer=spec.root)
         if suite.generate_tasks is None:
             raise ValueError(f"{spec.id}: suite {spec.suite!r} has no task generator")
-        key = (spec.suite, str(spec.root), split, count, spec.generated.seed)
-        tasks += _generated(key + tuple(sorted(spec.generated.categories)), suite.generate_tasks)
+        made = spec.generated
+        key = (spec.suite, str(spec.root), split, count, made.seed, tuple(sorted(made.categories)))
+        if key not in _GENERATED:  # every env of a training run needs the same list: make it once
+            allowed: set[str] = set(made.categories)
+            _GENERATED[key] = _generate(
+                suite.generate_tasks, spec.suite, split, count, made.seed, allowed
+            )
+        tasks += _GENERATED[key]
     return tasks
 
 
 _GENERATED: dict[tuple[Any, ...], list[Task]] = {}
-
-
-def _generated(key: tuple[Any, ...], generate: Any) -> list[Task]:
-    """Generated tasks, made once per process (every env of a training run needs the same list)."""
-    if key not in _GENERATED:
-        suite, _, split, count, seed, *categories = key
-        _GENERATED[key] = _generate(generate, suite, split, count, seed, set(categories))
-    return list(_GENERATED[key])
 
 
 def _generate(

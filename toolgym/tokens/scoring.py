@@ -120,8 +120,10 @@ def last_hidden_states(model: Any, batch: Batch) -> Tensor:
     first_loss = torch.where(
         has_loss, batch.loss_mask.float().argmax(dim=1), batch.attention_mask.sum(dim=1)
     )
-    rows = [ids[: int(n)].tolist() for ids, n in zip(batch.input_ids, first_loss, strict=True)]
-    shared = shared_prefix_length(rows)  # ends before every row's first trainable token
+    agree = (batch.input_ids == batch.input_ids[:1]).all(dim=0).long().cumprod(dim=0).sum()
+    shared = int(torch.minimum(agree, first_loss.min() - 1))  # ends before any trainable token
+    if len(batch.input_ids) < 2:
+        shared = 0  # nothing to share with
     checkpointing = decoder.training and _checkpointing(model)
     if shared < MIN_SHARED_PREFIX or checkpointing:  # checkpointed layers drop a passed cache
         return decoder(

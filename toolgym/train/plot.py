@@ -13,7 +13,7 @@ def plot_learning_curve(metrics_path: Path, png_path: Path, title: str = "") -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    rows = _rows(metrics_path)
     train = [(r["step"], r["reward_mean"]) for r in rows if "reward_mean" in r]
     train_loss = [(r["step"], r["loss"]) for r in rows if "loss" in r and "reward_mean" not in r]
     evals = [(r["step"], r["eval_success"]) for r in rows if "eval_success" in r]
@@ -49,8 +49,7 @@ def plot_recipe(
     import matplotlib.pyplot as plt
 
     def series(path: Path, key: str) -> list[tuple[int, float]]:
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        return [(r["step"], r[key]) for r in rows if key in r and not r.get("final")]
+        return [(r["step"], r[key]) for r in _rows(path) if key in r and not r.get("final")]
 
     sft_loss = series(sft_metrics, "loss")
     rl_reward = series(rl_metrics, "reward_mean")
@@ -76,3 +75,7 @@ def plot_recipe(
     figure.savefig(png_path, dpi=120)
     plt.close(figure)
     return png_path
+
+
+def _rows(metrics_path: Path) -> list[dict]:
+    return [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
