@@ -29,7 +29,7 @@ def test_shared_prefix_length_is_the_longest_common_prefix_leaving_one_token(hea
 
 
 def _batch(tiny, lengths=(9, 14, 5)):
-    """Rows = one 40-token system prompt + own tokens, right-padded; loss on each row's tail."""
+    """Rows = one system prompt + own tokens, right-padded; loss on each row's tail."""
     _, tokenizer, chat = tiny
     system = chat.encode("<|im_start|>system\n" + "You can call tools. " * 8 + "<|im_end|>\n")
     assert len(system) >= MIN_SHARED_PREFIX
@@ -130,12 +130,39 @@ def test_generation_with_a_shared_system_prompt_matches_each_row_alone(tiny):
         )
 
 
-def test_gradient_checkpointing_scores_without_the_shared_cache(tiny):
+def _tokens_embedded(model, batch):
+    """Scores ``batch``; also returns how many token positions the model embedded."""
+    seen = []
+    hook = model.get_input_embeddings().register_forward_hook(
+        lambda _, inputs, __: seen.append(inputs[0].numel())
+    )
+    try:
+        logprobs = score(model, batch).logprobs
+    finally:
+        hook.remove()
+    return logprobs, sum(seen)
+
+
+def test_gradient_checkpointing_keeps_the_shared_prefix_exact(tiny):
     model = copy.deepcopy(tiny[0]).float().train()
     batch = _batch(tiny)
+    weights = torch.linspace(0.5, 1.5, batch.input_ids.shape[1])
     expected = _plain(model, batch)[0]
+    model.zero_grad()
+    (expected * weights).sum().backward()
+    plain = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
     model.activation_checkpointing_enable({"use_reentrant": False})
-    torch.testing.assert_close(score(model, batch).logprobs, expected, atol=1e-5, rtol=1e-5)
+    model.zero_grad()
+    logprobs, embedded = _tokens_embedded(model, batch)
+    (logprobs * weights).sum().backward()  # the checkpointed layers replay against the prefix
+    torch.testing.assert_close(logprobs, expected, atol=1e-5, rtol=1e-5)
+    rows, width = batch.input_ids.shape
+    system = int((batch.input_ids == batch.input_ids[0]).all(0).long().cumprod(0).sum())
+    assert system >= MIN_SHARED_PREFIX
+    assert embedded == system + rows * (width - system)  # the system prompt ran once
+    for name, grad in plain.items():
+        torch.testing.assert_close(model.get_parameter(name).grad, grad, atol=1e-5, rtol=1e-4)
 
 
 def test_entropy_is_differentiable_only_when_asked(tiny):

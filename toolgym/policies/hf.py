@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers.cache_utils import DynamicCache
 
 from toolgym.tokens.env import Generation
-from toolgym.tokens.scoring import MIN_SHARED_PREFIX, expand_cache, shared_prefix_length
+from toolgym.tokens.scoring import (
+    MIN_SHARED_PREFIX,
+    cache_kwargs,
+    expand_cache,
+    shared_prefix_length,
+)
 
 
 @dataclass
@@ -87,10 +93,9 @@ class HFPolicy:
                 input_ids=chosen[:, None],
                 attention_mask=attention_mask,
                 position_ids=next_position,
-                past_key_values=cache,
-                use_cache=True,
+                **cache_kwargs(self.model, cache),  # filled in place
             )
-            cache, logits, next_position = out.past_key_values, out.logits[:, -1], next_position + 1
+            logits, next_position = out.logits[:, -1], next_position + 1
         return [Generation(tuple(t), tuple(lp)) for t, lp in zip(tokens, logprobs, strict=True)]
 
     def _prefill(
@@ -105,12 +110,11 @@ class HFPolicy:
         if any(not p for p in prefixes):
             raise ValueError("cannot generate from an empty prefix")
         shared = shared_prefix_length(prefixes)
-        cache = None
+        cache = DynamicCache(config=self.model.config)
         if shared >= MIN_SHARED_PREFIX:
             head = torch.tensor([list(prefixes[0][:shared])], device=self.device)
-            cache = expand_cache(
-                self.model(input_ids=head, use_cache=True).past_key_values, len(prefixes)
-            )
+            self.model(input_ids=head, **cache_kwargs(self.model, cache))
+            expand_cache(cache, len(prefixes))
         else:
             shared = 0
         input_ids, own_mask = self._left_pad([p[shared:] for p in prefixes])
@@ -120,10 +124,9 @@ class HFPolicy:
             input_ids=input_ids,
             attention_mask=attention_mask,
             position_ids=positions,
-            past_key_values=cache,
-            use_cache=True,
+            **cache_kwargs(self.model, cache),
         )
-        return out.past_key_values, attention_mask, positions, out.logits[:, -1]
+        return cache, attention_mask, positions, out.logits[:, -1]
 
     def _left_pad(self, prefixes: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         width = max(len(p) for p in prefixes)

@@ -10,20 +10,26 @@ critic. Two exact savings make it cheap for tool-calling batches:
 * **Logits where needed.** The vocabulary projection (a fifth of a 135M model's compute) runs
   only at the positions that predict a trainable token (``loss_mask``), not at every position.
 
-Gradient checkpointing (transformers drops a passed cache in checkpointed layers) turns the shared
-prefix off while training; results are the same, only slower.
+Under activation (gradient) checkpointing the prefix runs without checkpointing (one row) and
+the suffix's checkpointed layers read its keys and values through a cache that is never written,
+so the backward replay of a layer sees exactly what its forward saw.
 
 Log-probs and entropies are therefore defined on ``loss_mask`` and are 0 elsewhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
+from transformers.cache_utils import DynamicCache, DynamicLayer
+from transformers.modeling_layers import GradientCheckpointingLayer
 
 from toolgym.tokens.trajectory import Batch
 
@@ -66,6 +72,49 @@ def expand_cache(cache: Any, batch_size: int) -> Any:
     for layer in cache.layers:
         layer.keys = layer.keys.expand(batch_size, *layer.keys.shape[1:])
         layer.values = layer.values.expand(batch_size, *layer.values.shape[1:])
+    return cache
+
+
+class _PrefixLayer(DynamicLayer):
+    """A shared prefix's keys and values for one layer, read but never written.
+
+    ``update`` returns the prefix followed by the new tokens' keys and values without storing
+    them, so replaying a layer (activation checkpointing's backward) gives the same result.
+    """
+
+    def update(
+        self, key_states: Tensor, value_states: Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[Tensor, Tensor]:
+        return (
+            torch.cat([self.keys, key_states], dim=-2),
+            torch.cat([self.values, value_states], dim=-2),
+        )
+
+
+def cache_kwargs(model: Any, cache: Any, use_cache: bool = True) -> dict[str, Any]:
+    """``cache`` under the name ``model.forward`` takes (``cache``, or the older
+    ``past_key_values``); it is filled in place, so callers keep their reference.
+
+    A passed cache is read and extended even with ``use_cache=False``, which scoring uses so
+    that transformers does not warn that caching is off under activation checkpointing.
+    """
+    return {_cache_parameter(type(model)): cache, "use_cache": use_cache}
+
+
+@functools.cache
+def _cache_parameter(model_type: type) -> str:
+    parameters = inspect.signature(model_type.forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
+
+
+def read_only_prefix(cache: Any, batch_size: int) -> Any:
+    """``cache`` (batch 1) broadcast to ``batch_size`` rows as read-only :class:`_PrefixLayer` s."""
+    for index, layer in enumerate(cache.layers):
+        shared = _PrefixLayer()
+        shared.lazy_initialization(layer.keys, layer.values)
+        shared.keys = layer.keys.expand(batch_size, *layer.keys.shape[1:])
+        shared.values = layer.values.expand(batch_size, *layer.values.shape[1:])
+        cache.layers[index] = shared
     return cache
 
 
@@ -124,19 +173,25 @@ def last_hidden_states(model: Any, batch: Batch) -> Tensor:
     shared = int(torch.minimum(agree, first_loss.min() - 1))  # ends before any trainable token
     if len(batch.input_ids) < 2:
         shared = 0  # nothing to share with
-    checkpointing = decoder.training and _checkpointing(model)
-    if shared < MIN_SHARED_PREFIX or checkpointing:  # checkpointed layers drop a passed cache
+    replay_safe = hasattr(GradientCheckpointingLayer, "_can_checkpoint_with_cache")
+    if (
+        shared < MIN_SHARED_PREFIX
+        or not _is_dynamic(model)
+        or (decoder.training and _checkpointing(model) and not replay_safe)  # older transformers
+    ):
         return decoder(
             input_ids=batch.input_ids, attention_mask=batch.attention_mask
         ).last_hidden_state
     size = batch.input_ids.shape[0]
-    prefix = decoder(input_ids=batch.input_ids[:1, :shared], use_cache=True)
-    suffix = decoder(
-        input_ids=batch.input_ids[:, shared:],
-        attention_mask=batch.attention_mask,  # prefix columns are all 1
-        past_key_values=expand_cache(prefix.past_key_values, size),
-        use_cache=True,
-    )
+    cache = DynamicCache(config=model.config)
+    with _layer_flags(decoder, gradient_checkpointing=False):  # one row: its cache is needed
+        prefix = decoder(input_ids=batch.input_ids[:1, :shared], **cache_kwargs(decoder, cache, use_cache=False))
+    with _layer_flags(decoder, _can_checkpoint_with_cache=True):  # read-only: replay-safe
+        suffix = decoder(
+            input_ids=batch.input_ids[:, shared:],
+            attention_mask=batch.attention_mask,  # prefix columns are all 1
+            **cache_kwargs(decoder, read_only_prefix(cache, size), use_cache=False),
+        )
     head = prefix.last_hidden_state.expand(size, -1, -1)
     return torch.cat([head, suffix.last_hidden_state], dim=1)
 
@@ -147,6 +202,37 @@ def _checkpointing(model: Any) -> bool:
         if hasattr(type(model), name):
             return bool(getattr(model, name))
     return False
+
+
+def _is_dynamic(model: Any) -> bool:
+    """Whether the model's default cache is all :class:`DynamicLayer` s (no sliding windows...)."""
+    try:
+        cache = DynamicCache(config=model.config)
+    except Exception:  # noqa: BLE001 - an unusual config: run the plain forward
+        return False
+    return all(type(layer) is DynamicLayer for layer in cache.layers)
+
+
+@contextmanager
+def _layer_flags(decoder: Any, **flags: bool) -> Iterator[None]:
+    """Set attributes on the decoder's checkpointable layers for one call, then restore them."""
+    layers = [m for m in decoder.modules() if hasattr(m, "_can_checkpoint_with_cache")]
+    saved = [{name: m.__dict__.get(name, _UNSET) for name in flags} for m in layers]
+    for module in layers:
+        for name, value in flags.items():
+            setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for module, before in zip(layers, saved, strict=True):
+            for name, value in before.items():
+                if value is _UNSET:
+                    delattr(module, name)
+                else:
+                    setattr(module, name, value)
+
+
+_UNSET = object()
 
 
 def _scatter(values: Tensor, batch: Batch, rows: Tensor, cols: Tensor) -> Tensor:
