@@ -21,6 +21,7 @@ from toolgym.tokens.scoring import (
     MIN_SHARED_PREFIX,
     cache_kwargs,
     expand_cache,
+    last_logits_kwargs,
     shared_prefix_length,
 )
 
@@ -113,7 +114,8 @@ class HFPolicy:
         cache = DynamicCache(config=self.model.config)
         if shared >= MIN_SHARED_PREFIX:
             head = torch.tensor([list(prefixes[0][:shared])], device=self.device)
-            self.model(input_ids=head, **cache_kwargs(self.model, cache))
+            decoder = self.model.base_model  # only the cache is needed: no logits
+            decoder(input_ids=head, **cache_kwargs(decoder, cache))
             expand_cache(cache, len(prefixes))
         else:
             shared = 0
@@ -125,6 +127,7 @@ class HFPolicy:
             attention_mask=attention_mask,
             position_ids=positions,
             **cache_kwargs(self.model, cache),
+            **last_logits_kwargs(self.model),
         )
         return cache, attention_mask, positions, out.logits[:, -1]
 

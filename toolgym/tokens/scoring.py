@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +85,7 @@ class _PrefixLayer(DynamicLayer):
     def update(
         self, key_states: Tensor, value_states: Tensor, *args: Any, **kwargs: Any
     ) -> tuple[Tensor, Tensor]:
+        assert self.keys is not None and self.values is not None, "set by read_only_prefix"
         return (
             torch.cat([self.keys, key_states], dim=-2),
             torch.cat([self.values, value_states], dim=-2),
@@ -92,19 +93,35 @@ class _PrefixLayer(DynamicLayer):
 
 
 def cache_kwargs(model: Any, cache: Any, use_cache: bool = True) -> dict[str, Any]:
-    """``cache`` under the name ``model.forward`` takes (``cache``, or the older
-    ``past_key_values``); it is filled in place, so callers keep their reference.
+    """Keyword arguments that pass ``cache`` under the name ``model.forward`` takes.
+
+    That is ``cache``, or the older ``past_key_values``; the cache is filled in place, so callers
+    keep their reference.
 
     A passed cache is read and extended even with ``use_cache=False``, which scoring uses so
     that transformers does not warn that caching is off under activation checkpointing.
     """
-    return {_cache_parameter(type(model)): cache, "use_cache": use_cache}
+    name = "cache" if _takes(model, "cache") else "past_key_values"
+    return {name: cache, "use_cache": use_cache}
+
+
+def last_logits_kwargs(model: Any) -> dict[str, Any]:
+    """Keyword arguments that ask a causal LM for the last position's logits only.
+
+    A prefill then skips the vocabulary projection of every other position (``logits_to_keep``;
+    empty for models without it).
+    """
+    return {"logits_to_keep": 1} if _takes(model, "logits_to_keep") else {}
+
+
+def _takes(model: Any, name: str) -> bool:
+    """Whether ``model.forward`` has a parameter called ``name``."""
+    return name in _parameters(type(model).forward)
 
 
 @functools.cache
-def _cache_parameter(model_type: type) -> str:
-    parameters = inspect.signature(model_type.forward).parameters
-    return "cache" if "cache" in parameters else "past_key_values"
+def _parameters(forward: Callable[..., Any]) -> frozenset[str]:
+    return frozenset(inspect.signature(forward).parameters)
 
 
 def read_only_prefix(cache: Any, batch_size: int) -> Any:
@@ -185,7 +202,9 @@ def last_hidden_states(model: Any, batch: Batch) -> Tensor:
     size = batch.input_ids.shape[0]
     cache = DynamicCache(config=model.config)
     with _layer_flags(decoder, gradient_checkpointing=False):  # one row: its cache is needed
-        prefix = decoder(input_ids=batch.input_ids[:1, :shared], **cache_kwargs(decoder, cache, use_cache=False))
+        prefix = decoder(
+            input_ids=batch.input_ids[:1, :shared], **cache_kwargs(decoder, cache, use_cache=False)
+        )
     with _layer_flags(decoder, _can_checkpoint_with_cache=True):  # read-only: replay-safe
         suffix = decoder(
             input_ids=batch.input_ids[:, shared:],
