@@ -5,7 +5,8 @@ Same model (SmolLM2-135M-Instruct by default), same single-turn task (the first 
 scored by the toolgym env for both trainers), same batch (prompts x generations), max new tokens,
 beta, learning rate and sampling temperature. Each configuration runs in a fresh subprocess, so its
 peak resident memory (``ru_maxrss``) is its own; seconds per step is the median over the steps
-after the first (warm-up). TRL is a benchmark-only dependency: ``pip install -e '.[bench]'``.
+after the first (warm-up). A worker killed by SIGKILL (the kernel's out-of-memory killer) is
+reported as such and the other trainer's figures still print. TRL is a benchmark-only dependency: ``pip install -e '.[bench]'``.
 
     python bench/vs_trl.py                                # 4 x 8, 64 tokens, beta 0.04, 3 steps
     python bench/vs_trl.py --steps 2 --checkpointing off  # quicker
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -153,6 +155,11 @@ def main() -> None:
                 ["--gc"] if gc else []
             )
             done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode == -signal.SIGKILL:  # the kernel's OOM killer, as a rule
+                print(
+                    f"{'on' if gc else 'off':<14} {name:<8} {'killed (SIGKILL: out of memory?)':>18}"
+                )
+                continue
             if done.returncode != 0:
                 sys.exit(f"{name} worker failed:\n{done.stderr[-3000:]}")
             measured = json.loads(done.stdout.strip().splitlines()[-1])
@@ -162,8 +169,9 @@ def main() -> None:
             print(
                 f"{'on' if gc else 'off':<14} {name:<8} {seconds:8.1f} {measured['peak_rss_gib']:9.2f}"
             )
-        (t_s, t_m), (r_s, r_m) = result["toolgym"], result["trl"]
-        print(f"{'':<14} ratio    {t_s / r_s:8.2f}x {t_m / r_m:8.2f}x  (toolgym / TRL)")
+        if len(result) == 2:
+            (t_s, t_m), (r_s, r_m) = result["toolgym"], result["trl"]
+            print(f"{'':<14} ratio    {t_s / r_s:8.2f}x {t_m / r_m:8.2f}x  (toolgym / TRL)")
 
 
 if __name__ == "__main__":

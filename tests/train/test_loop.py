@@ -45,6 +45,7 @@ def test_cli_trains_grpo_and_writes_the_run(tmp_path):
         for line in (out / "samples" / "step-000003.jsonl").read_text().splitlines()
     ]
     assert len(samples) == 2 and all("assistant_turns" in s for s in samples)
+    assert sum(s["success"] for s in samples) / 2 == logged[-1]["eval_success"]
 
 
 def test_process_rewards_reach_the_trainer(tmp_path):

@@ -176,6 +176,7 @@ class Trainer:
             ]
             row = {
                 "task_id": traj.task_id,
+                "success": _success_rate([traj]),
                 "reward": traj.total_reward,
                 "end_reason": traj.end_reason,
                 "assistant_turns": turns,

@@ -42,7 +42,11 @@ class RecipeConfig(BaseModel):
     model: str = Field(default="smollm2-135m", description="smollm2-135m or tiny.")
     out: Path = Field(default=Path("runs/recipe"), description="Run directory of the recipe.")
     seed: int = Field(default=0, ge=0, description="Seed of every stage.")
-    eval_tasks: int = Field(default=32, ge=1, description="Held-out test tasks per evaluation.")
+    eval_tasks: int = Field(
+        default=64,
+        ge=1,
+        description="Held-out test tasks per evaluation (64: all of SearchLookup's).",
+    )
     max_new_tokens: int = Field(default=64, ge=1, description="Token budget per assistant turn.")
     max_tokens: int = Field(default=1400, ge=16, description="Token budget per episode.")
     sft: dict[str, Any] = Field(
