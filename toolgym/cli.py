@@ -1,4 +1,4 @@
-"""The ``toolgym`` command line: list, validate, run, generate, schema."""
+"""The ``toolgym`` command line: list, validate, run, generate, schema, train, recipe, serve."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import gymnasium as gym
 import typer
 
+from toolgym.formats import FormatName
+from toolgym.models import ModelName
 from toolgym.train.config import Algo, problems
 
 if TYPE_CHECKING:
@@ -301,6 +303,44 @@ def recipe(
     typer.echo(result.table())
     minutes = sum(result.seconds.values()) / 60
     typer.echo(f"wall time {minutes:.1f} min; plot: {result.plot}")
+
+
+@app.command()
+def serve(
+    model: Annotated[
+        ModelName,
+        typer.Option(help="Local model to load: smollm2-135m (embedded) or tiny (random, tests)."),
+    ] = "smollm2-135m",
+    host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0: every one).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    tool_format: Annotated[
+        FormatName,
+        typer.Option(help="How tools in a request are shown to the model and its calls read."),
+    ] = "hermes",
+    served_name: Annotated[
+        str | None, typer.Option(help="Model name clients send (default: --model).")
+    ] = None,
+    max_tokens: Annotated[
+        int, typer.Option(min=1, help="Token budget of a request that sets none.")
+    ] = 512,
+) -> None:
+    """Serve a local model over an OpenAI-compatible API (/v1/models, /v1/chat/completions)."""
+    from toolgym.serve import serve as run_server
+
+    typer.echo(
+        f"serving {served_name or model} ({tool_format} tool format) at http://{host}:{port}/v1",
+        err=True,
+    )
+    run_server(
+        model,
+        host=host,
+        port=port,
+        tool_format=tool_format,
+        served_name=served_name,
+        default_max_tokens=max_tokens,
+    )
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:

@@ -1,0 +1,139 @@
+"""``create_app``: the Starlette app of ``toolgym serve`` (``/v1/models``, ``/v1/chat/completions``).
+
+Every error is a JSON body in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``:
+400 for a body that is not JSON or fails validation (the message names the field), 404 for a
+model name other than the served one (and for unknown paths), 500 if generation fails.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from toolgym.formats import FormatName
+from toolgym.serve.engine import ChatEngine, PromptTooLong
+from toolgym.serve.protocol import (
+    ChatCompletionRequest,
+    ErrorDetail,
+    ErrorResponse,
+    ModelCard,
+    ModelList,
+)
+from toolgym.serve.stream import sse_events
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+
+
+def create_app(
+    model: Any,
+    tokenizer: Any,
+    *,
+    model_name: str,
+    tool_format: FormatName = "hermes",
+    default_max_tokens: int = 512,
+) -> Starlette:
+    """An ASGI app that serves ``model`` under the name ``model_name``.
+
+    Args:
+        model: A transformers causal LM (eval mode), e.g. from ``toolgym.models.load``.
+        tokenizer: Its tokenizer, with a chat template.
+        model_name: The name clients put in ``model`` (listed by ``GET /v1/models``).
+        tool_format: How tools in a request are shown to the model and its calls read back.
+        default_max_tokens: Token budget of a request that sets neither ``max_tokens`` nor
+            ``max_completion_tokens``.
+
+    The engine is at ``app.state.engine`` (e.g. ``app.state.engine.render(request)`` shows the
+    prompt a request produces).
+    """
+    engine = ChatEngine(
+        model, tokenizer, tool_format=tool_format, default_max_tokens=default_max_tokens
+    )
+    created = int(time.time())
+
+    async def list_models(request: Request) -> Response:
+        cards = ModelList(data=[ModelCard(id=model_name, created=created)])
+        return JSONResponse(cards.model_dump(mode="json"))
+
+    async def chat_completions(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            return error_response(400, f"the request body is not valid JSON: {exc}")
+        try:
+            parsed = ChatCompletionRequest.model_validate(body)
+        except ValidationError as exc:
+            return validation_error_response(exc)
+        if parsed.model != model_name:
+            message = f"model {parsed.model!r} does not exist; this server serves {model_name!r}"
+            return error_response(404, message, param="model", code="model_not_found")
+        try:
+            completion = await run_in_threadpool(engine.complete, parsed, model_name)
+        except PromptTooLong as exc:
+            return error_response(400, str(exc), param="messages", code="context_length_exceeded")
+        if parsed.stream:
+            usage = parsed.stream_options is not None and parsed.stream_options.include_usage
+            return StreamingResponse(sse_events(completion, usage), media_type="text/event-stream")
+        return JSONResponse(completion.model_dump(mode="json"))
+
+    app = Starlette(
+        routes=[
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.engine = engine
+    return app
+
+
+def error_response(
+    status: int, message: str, *, param: str | None = None, code: str | None = None
+) -> JSONResponse:
+    """A JSON error reply in OpenAI's shape."""
+    kind = {400: "invalid_request_error", 404: "not_found_error"}.get(status, "server_error")
+    body = ErrorResponse(error=ErrorDetail(message=message, type=kind, param=param, code=code))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+
+
+def validation_error_response(exc: ValidationError) -> JSONResponse:
+    """A 400 that names every invalid field, e.g. ``messages[0].content: Field required``."""
+    problems = [(field_path(error["loc"]), error["msg"]) for error in exc.errors()]
+    text = "; ".join(f"{path or 'body'}: {msg}" for path, msg in problems)
+    return error_response(400, f"invalid request: {text}", param=problems[0][0] or None)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a field path, without discriminator tags.
+
+    >>> field_path(("messages", 2, "tool", "tool_call_id"))
+    'messages[2].tool_call_id'
+    >>> field_path(("temperature",))
+    'temperature'
+    """
+    path = ""
+    previous: int | str | None = None
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not (isinstance(previous, int) and loc[0] == "messages" and part in ROLES):
+            path += f".{part}" if path else str(part)
+        previous = part
+    return path
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
+    return error_response(status, f"{request.method} {request.url.path}: {detail}")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return error_response(500, f"generation failed: {type(exc).__name__}: {exc}")
