@@ -123,3 +123,9 @@ def tiny():
 
     model, tokenizer = models.load("tiny")
     return model, tokenizer, ChatTokenizer(tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """(model, tokenizer) of the tiny random model, a copy of its own for the serve tests."""
+    return models.load("tiny")
