@@ -191,16 +191,16 @@ def last_hidden_states(model: Any, batch: Batch) -> Tensor:
     if len(batch.input_ids) < 2:
         shared = 0  # nothing to share with
     replay_safe = hasattr(GradientCheckpointingLayer, "_can_checkpoint_with_cache")
+    cache = _dynamic_cache(model)
     if (
         shared < MIN_SHARED_PREFIX
-        or not _is_dynamic(model)
+        or cache is None
         or (decoder.training and _checkpointing(model) and not replay_safe)  # older transformers
     ):
         return decoder(
             input_ids=batch.input_ids, attention_mask=batch.attention_mask
         ).last_hidden_state
     size = batch.input_ids.shape[0]
-    cache = DynamicCache(config=model.config)
     with _layer_flags(decoder, gradient_checkpointing=False):  # one row: its cache is needed
         prefix = decoder(
             input_ids=batch.input_ids[:1, :shared], **cache_kwargs(decoder, cache, use_cache=False)
@@ -223,13 +223,16 @@ def _checkpointing(model: Any) -> bool:
     return False
 
 
-def _is_dynamic(model: Any) -> bool:
-    """Whether the model's default cache is all :class:`DynamicLayer` s (no sliding windows...)."""
+def _dynamic_cache(model: Any) -> DynamicCache | None:
+    """An empty cache for ``model`` if all its layers are :class:`DynamicLayer` s, else None.
+
+    Sliding windows and other layer kinds return None: the caller runs the plain forward.
+    """
     try:
         cache = DynamicCache(config=model.config)
     except Exception:  # noqa: BLE001 - an unusual config: run the plain forward
-        return False
-    return all(type(layer) is DynamicLayer for layer in cache.layers)
+        return None
+    return cache if all(type(layer) is DynamicLayer for layer in cache.layers) else None
 
 
 @contextmanager
