@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +17,11 @@ import typer
 from toolgym.formats import FormatName
 from toolgym.models import ModelName
 from toolgym.train.config import Algo, problems
+from toolgym.users.cache import CacheMode
+from toolgym.users.llm import Ending
 
 if TYPE_CHECKING:
+    from toolgym.env import ToolEnv
     from toolgym.policies import TextPolicy
 
 app = typer.Typer(
@@ -26,6 +31,7 @@ app = typer.Typer(
 )
 
 Split = Literal["train", "test"]
+UserKind = Literal["scripted", "llm"]
 
 
 @app.command("list")
@@ -98,11 +104,47 @@ def run(
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the first episode.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write one JSON line per episode here.")] = None,
+    user: Annotated[
+        UserKind, typer.Option(help="Simulated user: scripted (rules) or llm (a model).")
+    ] = "scripted",
+    user_model: Annotated[
+        str,
+        typer.Option(help="llm user: local model (smollm2-135m, tiny) or the endpoint's model id."),
+    ] = "smollm2-135m",
+    user_base_url: Annotated[
+        str | None,
+        typer.Option(help="llm user: OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
+    ] = None,
+    user_cache: Annotated[
+        Path | None, typer.Option(help="llm user: record/replay cache file (SQLite).")
+    ] = None,
+    user_cache_mode: Annotated[
+        CacheMode, typer.Option(help="record (replay hits, record misses) or replay (no model).")
+    ] = "record",
+    user_ending: Annotated[
+        Ending,
+        typer.Option(help="llm user: signal (only ###STOP### ends) or signal_or_answer."),
+    ] = "signal",
 ) -> None:
-    """Play reference policies on environments and print success rate and rewards."""
+    """Play policies on environments and print success rate, rewards and where the time went.
+
+    Episodes whose simulated user failed (end reason user_error) are counted apart and left out of
+    the success rate and rewards.
+    """
     from toolgym.env import ToolEnv
     from toolgym.policies import OraclePolicy, RandomPolicy, play
     from toolgym.registry import registered_specs
+    from toolgym.users.config import UserConfig
+
+    try:
+        user_config = UserConfig(
+            kind=user, model=user_model, base_url=user_base_url, cache=user_cache,
+            cache_mode=user_cache_mode, ending=user_ending, seed=seed,
+        )  # fmt: skip
+        user_config.build()  # load the model / open the cache now: fail before any episode
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
     makers: dict[str, Callable[[int], TextPolicy]] = {
         "oracle": lambda episode: OraclePolicy(),
@@ -121,25 +163,28 @@ def run(
         f"{'environment':<24} {'policy':<13} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons"
     )
     for env_id in ids:
-        env = gym.make(env_id, split=split)
-        tasks = cast(ToolEnv, env.unwrapped).tasks
-        count = episodes or len(tasks)
+        env = gym.make(env_id, split=split, user=user_config.build())
+        base = cast(ToolEnv, env.unwrapped)
+        count = episodes or len(base.tasks)
         for name in policy:
             results = []
             label = f"{env_id} {name}"
+            clock = _Clock(base)
             with typer.progressbar(
                 range(count), label=label, file=sys.stderr, show_pos=True
             ) as bar:
                 for i in bar:
-                    task_id = tasks[i % len(tasks)].id if not episodes else None
+                    task_id = base.tasks[i % len(base.tasks)].id if not episodes else None
                     results.append(play(env, makers[name](i), task_id=task_id, seed=seed + i))
-            success = sum(r.components["completion"] for r in results) / count
-            reward = sum(r.total_reward for r in results) / count
+            scored = [r for r in results if r.end_reason != "user_error"]
+            success = sum(r.components["completion"] for r in scored) / max(len(scored), 1)
+            reward = sum(r.total_reward for r in scored) / max(len(scored), 1)
             turns = sum(r.steps for r in results) / count
             ends = dict(Counter(r.end_reason for r in results).most_common())
             typer.echo(
                 f"{env_id:<24} {name:<13} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}"
             )
+            typer.echo(f"{'':<24} {clock.report()}")
             lines += [
                 json.dumps({"env": env_id, "policy": name, **_result_row(r)}) for r in results
             ]
@@ -162,9 +207,35 @@ def _local_model_policy(name: str, seed: int) -> Callable[[int], TextPolicy]:
 
 
 def _result_row(result: object) -> dict[str, object]:
-    data = dict(vars(result))
-    data.pop("messages")
-    return data
+    """An episode as a JSON-able row (its conversation included)."""
+    return dict(vars(result))
+
+
+class _Clock:
+    """Where the wall time of a block of episodes went: agent, tools, user (and its counters)."""
+
+    def __init__(self, env: ToolEnv) -> None:
+        self.env, self.start = env, time.perf_counter()
+        self.timings = dict(env.timings)
+        stats = getattr(env.user, "stats", None)
+        self.user_stats = dataclasses.replace(stats) if stats is not None else None
+
+    def report(self) -> str:
+        """``time: agent 1.2 s, tools 0.1 s, user 3.4 s (user: 5 calls, ...)``."""
+        now = self.env.timings
+        spent = {k: now[k] - self.timings.get(k, 0.0) for k in ("validate", "execute", "user")}
+        tools, user = spent["validate"] + spent["execute"], spent["user"]
+        total = time.perf_counter() - self.start
+        line = f"time: agent and env {total - tools - user:.1f} s, tools {tools:.2f} s, user {user:.1f} s"
+        stats = getattr(self.env.user, "stats", None)
+        if stats is None or self.user_stats is None:
+            return line
+        d = {k: v - getattr(self.user_stats, k) for k, v in stats.as_dict().items()}
+        return (
+            f"{line} (user model: {d['calls']:.0f} calls, {d['cache_hits']:.0f} cache hits, "
+            f"{d['failures']:.0f} failures, {d['prompt_tokens']:.0f} prompt + "
+            f"{d['completion_tokens']:.0f} generated tokens)"
+        )
 
 
 @app.command()
@@ -249,10 +320,11 @@ def train(
                 "init": init,
             }
             settings = load_config(config, fields | _parse_overrides(overrides or []))
-    except (ValueError, OSError) as exc:
+        trainer = Trainer(settings, resume=resume is not None, progress=progress)
+    except (ValueError, OSError) as exc:  # a bad config or bad SFT data: nothing has trained yet
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    final = Trainer(settings, resume=resume is not None, progress=progress).run()
+    final = trainer.run()
     typer.echo(
         f"{settings.algo} on {settings.env}: test success {final['eval_success']:.1%} "
         f"on {final['eval_tasks']} held-out tasks; learning curve: {settings.out / 'learning_curve.png'}"

@@ -11,11 +11,13 @@ is the list of messages that came back (tool results, errors, or the user's repl
 - ``terminated``: the episode reached a natural end: the user ended the conversation after an
   answer, or (GLM-4.5 rule, if enabled) a malformed tool call halted it. Do not bootstrap.
 - ``truncated``: a limit cut the episode short (max turns, max consecutive invalid turns, max
-  calls per turn). The task was not finished; a value estimate may bootstrap.
+  calls per turn), or the user simulator's model failed (``end_reason="user_error"``, with the
+  reason in ``info["episode"]["user_error"]``: not the agent's fault, so evaluations and the
+  trainer leave such episodes out of success rates). A value estimate may bootstrap.
 - ``info``: ``task_id``, ``turn``, the whole conversation (``messages``), ``reward_components``,
   and at the end ``end_reason`` and ``episode`` (summary). ``reset``'s info adds ``tools``.
 
-Wall-clock time per phase (parse / validate / execute / render / reset) accumulates in
+Wall-clock time per phase (parse / validate / execute / user / render / reset) accumulates in
 ``env.unwrapped.timings``; it is kept out of ``info`` so that equal seeds give equal infos.
 """
 
@@ -37,7 +39,7 @@ from toolgym.spaces import Messages, Text
 from toolgym.suite import CallOutcome, ToolSuite, state_hash
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall, ToolKind
-from toolgym.users import ScriptedUser, UserSimulator
+from toolgym.users import ScriptedUser, UserSimulator, UserUnavailable
 
 DEFAULT_REWARDS: dict[str, float] = {"completion": 1.0}
 
@@ -247,7 +249,14 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             if turn.expected_calls and same_calls(turn.calls, turn.expected_calls):
                 self._gold_pointer += 1
             return observation, None
-        reply = self.user.reply(parsed.content)
+        start = time.perf_counter()
+        try:
+            reply = self.user.reply(parsed.content)
+        except UserUnavailable as exc:  # the user's model failed: end the episode, blame no one
+            self.episode.user_error = str(exc)  # type: ignore[union-attr]
+            return observation, "user_error"
+        finally:
+            self.timings["user"] += time.perf_counter() - start
         if reply.stop:
             self.episode.final_answer = parsed.content  # type: ignore[union-attr]
             return observation, "answered"
@@ -320,6 +329,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             ),
             "state_hash": episode.final_state_hash if self._done else state_hash(self.state),
             "expected_state_hash": episode.expected_state_hash,
+            "user_error": episode.user_error,
         }
 
     def render(self) -> str | None:

@@ -16,9 +16,10 @@ EndReason = Literal[
     "max_turns",
     "max_invalid_streak",
     "max_calls_per_turn",
+    "user_error",  # the user simulator's model failed (not the agent's fault; never scored)
 ]
 TRUNCATING_REASONS: frozenset[str] = frozenset(
-    {"max_turns", "max_invalid_streak", "max_calls_per_turn"}
+    {"max_turns", "max_invalid_streak", "max_calls_per_turn", "user_error"}
 )
 
 
@@ -63,6 +64,8 @@ class Episode:
     expected_state_hash: str = ""
     end_reason: EndReason | None = None
     halt_on_malformed: bool = False
+    user_error: str | None = None
+    """Why the user simulator failed, when ``end_reason == "user_error"``."""
 
     @property
     def num_tool_crashes(self) -> int:

@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import gymnasium as gym
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from toolgym.content import add_content_root, content_roots, load_suite
 from toolgym.env import DEFAULT_REWARDS, Limits, ToolEnv
 from toolgym.formats import FormatName
 from toolgym.tasks import Category, Task, load_tasks
+from toolgym.users.config import UserConfig
 
 Split = Literal["train", "test"]
 
@@ -64,11 +65,21 @@ class EnvSpec(BaseModel):
     tasks: dict[Split, list[str]] = Field(description="Task files per split, relative to tasks/.")
     generated: Generated = Field(default_factory=Generated)
     format: FormatName = Field(default="hermes", description="Tool-call format.")
-    user: Literal["scripted"] = Field(default="scripted", description="User simulator.")
+    user: UserConfig = Field(
+        default_factory=UserConfig,
+        description="User simulator: 'scripted', or a [user] table of UserConfig fields "
+        "(kind = 'llm', model, base_url, cache, ...).",
+    )
     rewards: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REWARDS))
     limits: Limits = Field(default_factory=Limits)
     halt_on_malformed: bool = Field(default=False, description="GLM-4.5 halting rule.")
     root: Path | None = Field(default=None, exclude=True, description="Content root (set on load).")
+
+    @field_validator("user", mode="before")
+    @classmethod
+    def _user_kind(cls, value: Any) -> Any:
+        """``user = "llm"`` is short for ``[user] kind = "llm"``."""
+        return {"kind": value} if isinstance(value, str) else value
 
 
 def load_spec(path: str | Path) -> EnvSpec:
@@ -141,6 +152,10 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
     base = spec if isinstance(spec, EnvSpec) else load_spec(spec)
     tasks: list[Task] | None = overrides.pop("tasks", None)
     render_mode = overrides.pop("render_mode", None)
+    user = overrides.pop("user", None)
+    if user is not None and isinstance(user, str | dict | UserConfig):
+        overrides["user"], user = user, None  # a config: validated with the spec below
+    # else: a ready UserSimulator object (e.g. an LLMUser), used as given
     if overrides:
         merged = base.model_dump(exclude={"root"}) | overrides
         try:
@@ -156,6 +171,7 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
         limits=base.limits,
         halt_on_malformed=base.halt_on_malformed,
         render_mode=render_mode,
+        user=user if user is not None else base.user.build(),
     )
 
 

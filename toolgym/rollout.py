@@ -38,14 +38,15 @@ class RolloutStats:
         episodes: Episodes collected. rounds: Batched generate calls.
         generated_tokens: Tokens the policy produced.
         seconds: Wall time per phase: ``generate``, ``env`` (parse / validate / execute / rewards),
-            ``render`` (chat-template deltas and tokenisation), ``total``.
+            ``user`` (the simulated user's model), ``render`` (chat-template deltas and
+            tokenisation), ``total``.
     """
 
     episodes: int = 0
     rounds: int = 0
     generated_tokens: int = 0
     seconds: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("generate", "env", "render", "total"), 0.0)
+        default_factory=lambda: dict.fromkeys(("generate", "env", "user", "render", "total"), 0.0)
     )
 
     @property
@@ -99,8 +100,8 @@ class Collector:
         trajectories = [env.trajectory for env in envs]
         for traj in trajectories:
             assert traj is not None
-            stats.seconds["env"] += traj.timings["env"]
-            stats.seconds["render"] += traj.timings["render"]
+            for phase in ("env", "user", "render"):
+                stats.seconds[phase] += traj.timings[phase]
         stats.seconds["total"] = time.perf_counter() - start
         return trajectories, stats  # type: ignore[return-value]
 

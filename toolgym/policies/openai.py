@@ -229,18 +229,28 @@ class OpenAIPolicy:
         completion = await self.acomplete(request, tools=env.tool_specs)
         return render_native_reply(completion, env.tool_format)
 
+    def complete_sync(self, messages: Sequence[Message], *, seed: int | None = None) -> Completion:
+        """``acomplete`` from sync code (raises RuntimeError inside a running event loop)."""
+        return self._run_sync(self.acomplete(messages, seed=seed))
+
     async def acomplete(
-        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]] | None = None
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        seed: int | None = None,
     ) -> Completion:
         """One chat completion, with retries; raises an ``OpenAIPolicyError`` subclass on failure.
 
         Args:
             messages: OpenAI chat messages.
             tools: OpenAI tool specs (``{"type": "function", "function": {...}}``), or None.
+            seed: Sampling seed of this request (default: ``config.seed``).
         """
         start = time.perf_counter()
+        body = self._body(messages, tools, seed)
         try:
-            data, attempts = await self._send("POST", self.url, self._body(messages, tools))
+            data, attempts = await self._send("POST", self.url, body)
             completion = parse_completion(data, self.url, attempts, time.perf_counter() - start)
         except OpenAIPolicyError:
             self.stats.failures += 1
@@ -352,7 +362,10 @@ class OpenAIPolicy:
 
     # ---------------------------------------------------------------------------- internals
     def _body(
-        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]] | None
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Mapping[str, Any]] | None,
+        seed: int | None = None,
     ) -> Message:
         config = self.config
         body: Message = {"model": config.model, "messages": list(messages)}
@@ -360,7 +373,7 @@ class OpenAIPolicy:
             "temperature": config.temperature,
             "top_p": config.top_p,
             "max_tokens": config.max_tokens,
-            "seed": config.seed,
+            "seed": config.seed if seed is None else seed,
             "tools": tools and list(tools),
         }
         body.update({k: v for k, v in optional.items() if v is not None})

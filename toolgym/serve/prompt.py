@@ -17,6 +17,7 @@ from toolgym.formats import ToolFormat
 from toolgym.serve.protocol import (
     AssistantMessage,
     ChatCompletionRequest,
+    Message,
     SystemMessage,
     ToolMessage,
     ToolSpec,
@@ -42,11 +43,21 @@ def conversation(request: ChatCompletionRequest, tool_format: ToolFormat) -> lis
         request: A validated chat-completions request.
         tool_format: The format that renders the tools and earlier calls.
     """
-    tools = visible_tools(request)
+    return render_messages(request.messages, visible_tools(request), tool_format)
+
+
+def render_messages(
+    messages: Sequence[Message], tools: Sequence[ToolSpec], tool_format: ToolFormat
+) -> list[dict[str, str]]:
+    """OpenAI messages (and the tools offered) as the role/content dicts a toolgym env shows.
+
+    Also reads SFT conversations (``toolgym.train.conversations``), so a JSONL of chats trains on
+    exactly the text the env and the server render.
+    """
     block = tool_format.render_tools([spec.raw for spec in tools]) if tools else ""
     names_by_id: dict[str, str] = {}
     rendered: list[dict[str, str]] = []
-    for message in request.messages:
+    for message in messages:
         if isinstance(message, AssistantMessage):
             names_by_id |= {c.id: c.function.name for c in message.tool_calls or [] if c.id}
             rendered.append({"role": "assistant", "content": assistant_text(message, tool_format)})

@@ -78,9 +78,12 @@ class TokenEnv(gym.Wrapper):
         )
         if over_budget:  # no room was left for this turn: do not pass a cut-off reply to the env
             return self._out_of_tokens(traj)
-        start = time.perf_counter()
+        start, timings = time.perf_counter(), self.env.unwrapped.timings  # type: ignore[attr-defined]
+        user_before = timings["user"]
         messages, reward, terminated, truncated, info = self.env.step(self.chat.decode(ids))
-        traj.timings["env"] += time.perf_counter() - start
+        user = timings["user"] - user_before  # the simulated user's model, reported on its own
+        traj.timings["env"] += time.perf_counter() - start - user
+        traj.timings["user"] += user
         traj.turn_rewards.append(float(reward))
         traj.components.append(info["reward_components"])
         observation: list[int] = []

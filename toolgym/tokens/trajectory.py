@@ -40,7 +40,8 @@ class Trajectory:
         components: Reward components of each turn (the env's ``info["reward_components"]``).
         terminated: The conversation ended naturally. truncated: a limit cut it.
         end_reason: Why it ended (``answered``, ``max_turns``, ``max_tokens``, ...).
-        timings: Seconds spent in generate / env (parse, validate, execute) / render (tokenise).
+        timings: Seconds spent in generate / env (parse, validate, execute) / user (the
+            simulated user's model) / render (tokenise).
     """
 
     task_id: str
@@ -51,7 +52,7 @@ class Trajectory:
     truncated: bool = False
     end_reason: str | None = None
     timings: dict[str, float] = field(
-        default_factory=lambda: {"generate": 0.0, "env": 0.0, "render": 0.0}
+        default_factory=lambda: {"generate": 0.0, "env": 0.0, "user": 0.0, "render": 0.0}
     )
 
     @property

@@ -27,6 +27,11 @@ class TrainConfig(BaseModel):
     )
     model: str = Field(default="smollm2-135m", description="smollm2-135m or tiny.")
     init: Path | None = Field(default=None, description="Start from this run's latest checkpoint.")
+    sft_data: Path | None = Field(
+        default=None,
+        description='SFT only: a JSONL of conversations ({"messages": [...], "tools"?: [...]}, '
+        "OpenAI shape) to train on instead of the env's oracle trajectories.",
+    )
     out: Path = Field(default=Path("runs/latest"), description="Run directory.")
     steps: int = Field(default=50, ge=1, description="Optimizer steps.")
     tasks_per_step: int = Field(default=4, ge=1, description="Tasks per step (GRPO groups).")
@@ -91,6 +96,8 @@ class TrainConfig(BaseModel):
     def _consistent(self) -> TrainConfig:
         if self.algo in ("grpo", "rloo") and self.group_size < 2:
             raise ValueError(f"algo={self.algo} compares samples of a task: set group_size >= 2")
+        if self.sft_data is not None and self.algo != "sft":
+            raise ValueError(f"sft_data is read by algo='sft' only (algo={self.algo!r})")
         if self.aggregation == "constant" and self.max_new_tokens <= 0:
             raise ValueError("aggregation='constant' divides by max_new_tokens: set it > 0")
         return self

@@ -39,6 +39,7 @@ from toolgym.train.advantages import (
     zero_variance_fraction,
 )
 from toolgym.train.config import TrainConfig
+from toolgym.train.conversations import sft_dataset
 from toolgym.train.critic import Critic
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.plot import plot_learning_curve
@@ -87,8 +88,9 @@ class Trainer:
             self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling
         )
         self.collector, self.eval_collector = self._collector("train"), self._collector("test")
-        self.train_tasks = [t.id for t in self._env("train").unwrapped.tasks]  # type: ignore[attr-defined]
-        self.test_tasks = [t.id for t in self._env("test").unwrapped.tasks][: config.eval_tasks]  # type: ignore[attr-defined]
+        self.sft_data = self._read_sft_data()
+        self.train_tasks = list(self.sft_data) if self.sft_data else self._env_tasks("train")
+        self.test_tasks = self._env_tasks("test")[: config.eval_tasks]
         self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
         self.step, self.task_position = 0, 0
         self.out = config.out
@@ -161,7 +163,12 @@ class Trainer:
         self.policy.generator.set_state(state)
         self.policy.config = sampling
         self._save_samples(trajectories)
-        return {"eval_success": _success_rate(trajectories), "eval_tasks": len(trajectories)}
+        user_errors = sum(t.end_reason == "user_error" for t in trajectories)
+        return {
+            "eval_success": _success_rate(trajectories),
+            "eval_tasks": len(trajectories) - user_errors,
+            "eval_user_errors": user_errors,
+        }
 
     def _save_samples(self, trajectories: list[Trajectory]) -> None:
         """Every evaluation episode, decoded (the text a person reads): ``samples/step-NNNNNN.jsonl``."""
@@ -188,9 +195,12 @@ class Trainer:
 
     # ------------------------------------------------------------- updates
     def _sft(self, tasks: list[str]) -> dict[str, Any]:
-        trajectories = oracle_trajectories(
-            lambda: self._env("train"), self.chat, tasks, self.config.max_tokens
-        )
+        if self.sft_data:
+            trajectories = [self.sft_data[key] for key in tasks]
+        else:
+            trajectories = oracle_trajectories(
+                lambda: self._env("train"), self.chat, tasks, self.config.max_tokens
+            )
         batch = collate(trajectories, self.tokenizer.pad_token_id)
         stats = {}
         for _ in range(self.config.epochs):
@@ -284,6 +294,16 @@ class Trainer:
         if self.config.rewards is None:
             return gym.make(self.config.env, split=split)
         return gym.make(self.config.env, split=split, rewards=self.config.rewards)
+
+    def _env_tasks(self, split: str) -> list[str]:
+        return [t.id for t in self._env(split).unwrapped.tasks]  # type: ignore[attr-defined]
+
+    def _read_sft_data(self) -> dict[str, Trajectory]:
+        """The JSONL conversations of ``sft_data`` as token streams, all checked before training."""
+        if self.config.sft_data is None:
+            return {}
+        tool_format = self._env("train").unwrapped.tool_format  # type: ignore[attr-defined]
+        return sft_dataset(self.config.sft_data, self.chat, tool_format, self.config.max_tokens)
 
     def _collector(self, split: str) -> Collector:
         return Collector(
@@ -402,8 +422,11 @@ def _rows(batch: Batch, index: torch.Tensor) -> Batch:
 
 
 def _success_rate(trajectories: list[Trajectory]) -> float:
+    """Task completion over episodes the user simulator did not break (``user_error``)."""
     finals = [
-        t.components[-1].get("completion", 0.0) if t.components else 0.0 for t in trajectories
+        t.components[-1].get("completion", 0.0) if t.components else 0.0
+        for t in trajectories
+        if t.end_reason != "user_error"
     ]
     return sum(finals) / len(finals) if finals else 0.0
 

@@ -1,11 +1,9 @@
-"""Simulated users. The scripted user answers from the task's profile with simple, fixed rules."""
+"""The scripted user: answers from the task's profile with simple, fixed rules (no model)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from toolgym.tasks import Task, normalize_text
+from toolgym.users.base import UserReply, facts_asked_about
 
 CONFIRMATION_PHRASES = (
     "confirm",
@@ -16,36 +14,6 @@ CONFIRMATION_PHRASES = (
     "do you want me to",
     "would you like me to",
 )
-
-
-@dataclass(frozen=True)
-class UserReply:
-    """The user's next message, or ``text=None`` when the user ends the conversation.
-
-    Attributes:
-        text: What the user says; None means the conversation is over.
-        revealed: Indices into ``task.user.hidden`` of the facts this reply reveals.
-    """
-
-    text: str | None
-    revealed: tuple[int, ...] = ()
-
-    @property
-    def stop(self) -> bool:
-        """True when the user ends the conversation."""
-        return self.text is None
-
-
-class UserSimulator(Protocol):
-    """Plays the user of one episode at a time. Its tokens are never trainable."""
-
-    def start(self, task: Task) -> str:
-        """Begin an episode of ``task``; returns the user's first message."""
-        ...
-
-    def reply(self, message: str) -> UserReply:
-        """Answer an assistant message that contains no tool call."""
-        ...
 
 
 class ScriptedUser:
@@ -77,11 +45,7 @@ class ScriptedUser:
             return UserReply(None)
         text = normalize_text(message)
         hidden = self._task.user.hidden
-        matched = tuple(
-            i
-            for i, fact in enumerate(hidden)
-            if i not in self._revealed and any(normalize_text(k) in text for k in fact.keywords)
-        )
+        matched = facts_asked_about(self._task, message, self._revealed)
         if matched:
             self._revealed.update(matched)
             return UserReply(" ".join(hidden[i].answer for i in matched), matched)
