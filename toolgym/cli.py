@@ -121,6 +121,9 @@ def run(
     user_cache_mode: Annotated[
         CacheMode, typer.Option(help="record (replay hits, record misses) or replay (no model).")
     ] = "record",
+    user_max_tokens: Annotated[
+        int, typer.Option(min=1, help="llm user: longest user turn, in tokens.")
+    ] = 96,
     user_ending: Annotated[
         Ending,
         typer.Option(help="llm user: signal (only ###STOP### ends) or signal_or_answer."),
@@ -139,7 +142,7 @@ def run(
     try:
         user_config = UserConfig(
             kind=user, model=user_model, base_url=user_base_url, cache=user_cache,
-            cache_mode=user_cache_mode, ending=user_ending, seed=seed,
+            cache_mode=user_cache_mode, ending=user_ending, seed=seed, max_tokens=user_max_tokens,
         )  # fmt: skip
         user_config.build()  # load the model / open the cache now: fail before any episode
     except ValueError as exc:

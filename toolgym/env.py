@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toolgym.episode import TRUNCATING_REASONS, EndReason, Episode, Turn
 from toolgym.formats import FormatName, get_format
-from toolgym.rewards import Rubric, same_calls
+from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, Verdict, same_calls
 from toolgym.spaces import Messages, Text
 from toolgym.suite import CallOutcome, ToolSuite, state_hash
 from toolgym.tasks import Task
@@ -78,6 +78,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         limits: Limits | None = None,
         halt_on_malformed: bool = False,
         render_mode: str | None = None,
+        judge: LLMJudge | None = None,
     ) -> None:
         """Build an environment.
 
@@ -90,6 +91,11 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             limits: Episode limits.
             halt_on_malformed: GLM-4.5 rule: a malformed tool call ends the episode with reward 0.
             render_mode: ``"ansi"`` to get the conversation as text from ``render()``.
+            judge: An LLM judge of the final answer. When given, it is asked once per episode,
+                at the end, and the components ``judge`` (1.0 on PASS) and ``judge_failed``
+                (1.0 when no verdict could be obtained) join the rubric (weight them like any
+                other, e.g. ``rewards={"completion": 1.0, "judge": 1.0}``); the verdict is in
+                ``info["episode"]["judge"]``.
         """
         if not tasks:
             raise ValueError(f"ToolEnv for suite {suite.name!r} needs at least one task")
@@ -100,7 +106,12 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self._tasks_by_id = {t.id: t for t in self.tasks}
         self.tool_format = get_format(format)
         self.user = user or ScriptedUser()
-        self.rubric = rewards if isinstance(rewards, Rubric) else Rubric(rewards or DEFAULT_REWARDS)
+        extra = JUDGE_REWARDS if judge is not None else None
+        if isinstance(rewards, Rubric):
+            self.rubric = rewards.with_episode_rewards(extra) if extra else rewards
+        else:
+            self.rubric = Rubric(rewards or DEFAULT_REWARDS, extra)
+        self.judge = judge
         self.limits = limits or Limits()
         self.halt_on_malformed = halt_on_malformed
         self.render_mode = render_mode
@@ -305,6 +316,10 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         episode.end_reason = end
         episode.final_state_hash = state_hash(self.state)
         episode.expected_state_hash = self._gold(self.task)[1]
+        if self.judge is not None:  # once per episode; the judge components read the verdict
+            start = time.perf_counter()
+            episode.judge_verdict = self.judge.judge(episode)
+            self.timings["judge"] += time.perf_counter() - start
         episode_components = self.rubric.score_episode(episode)
         components.update(episode_components)
         self._done = True
@@ -330,6 +345,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             "state_hash": episode.final_state_hash if self._done else state_hash(self.state),
             "expected_state_hash": episode.expected_state_hash,
             "user_error": episode.user_error,
+            "judge": _verdict_dict(episode.judge_verdict),
         }
 
     def render(self) -> str | None:
@@ -340,6 +356,12 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}"
             for m in self.episode.messages
         )
+
+
+def _verdict_dict(verdict: Verdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    return {"passed": verdict.passed, "error": verdict.error, "raw": verdict.raw}
 
 
 def _copy(messages: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from toolgym.formats import ParsedTurn
 from toolgym.suite import CallOutcome
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
+
+if TYPE_CHECKING:
+    from toolgym.rewards.judge import Verdict
 
 EndReason = Literal[
     "answered",  # the user simulator ended the conversation after an answer
@@ -66,6 +69,8 @@ class Episode:
     halt_on_malformed: bool = False
     user_error: str | None = None
     """Why the user simulator failed, when ``end_reason == "user_error"``."""
+    judge_verdict: Verdict | None = None
+    """The LLM judge's verdict, set once at the end when the env has a judge."""
 
     @property
     def num_tool_crashes(self) -> int:

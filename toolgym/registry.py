@@ -153,6 +153,7 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
     tasks: list[Task] | None = overrides.pop("tasks", None)
     render_mode = overrides.pop("render_mode", None)
     user = overrides.pop("user", None)
+    judge = overrides.pop("judge", None)  # an LLMJudge object, not a spec field
     if user is not None and isinstance(user, str | dict | UserConfig):
         overrides["user"], user = user, None  # a config: validated with the spec below
     # else: a ready UserSimulator object (e.g. an LLMUser), used as given
@@ -172,6 +173,7 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
         halt_on_malformed=base.halt_on_malformed,
         render_mode=render_mode,
         user=user if user is not None else base.user.build(),
+        judge=judge,
     )
 
 

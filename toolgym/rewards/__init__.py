@@ -1,17 +1,29 @@
-"""Reward components (format, step-wise match, ToolRL, task completion) and the weighted Rubric."""
+"""Reward components (format, step-wise match, ToolRL, task completion), the Rubric, the LLM judge."""
 
 from toolgym.rewards import components
 from toolgym.rewards.components import same_calls
+from toolgym.rewards.judge import (
+    JUDGE_REWARDS,
+    LLMJudge,
+    Verdict,
+    default_judge_prompt,
+    parse_verdict,
+)
 from toolgym.rewards.registry import EPISODE_REWARDS, STEP_REWARDS, episode_reward, step_reward
 from toolgym.rewards.rubric import Rubric
 from toolgym.rewards.toolrl import toolrl_correctness
 
 __all__ = [
     "EPISODE_REWARDS",
+    "JUDGE_REWARDS",
+    "LLMJudge",
     "STEP_REWARDS",
     "Rubric",
+    "Verdict",
     "components",
+    "default_judge_prompt",
     "episode_reward",
+    "parse_verdict",
     "same_calls",
     "step_reward",
     "toolrl_correctness",

@@ -80,6 +80,21 @@ def completion(episode: Episode) -> float:
     return float(state_match(episode) == 1.0 and outputs(episode) == 1.0)
 
 
+@episode_reward("end_to_end")
+def end_to_end(episode: Episode) -> float:
+    """GLM-4.5 end-to-end multi-turn reward: 1.0 iff every turn is well-formed AND the task is done.
+
+    GLM-4.5 (arXiv:2508.06471, agentic RL for function calling) pays a multi-turn trajectory only
+    when the format is correct on every assistant turn and the task is completed; a single
+    malformed turn zeroes the reward even if the agent recovers. Here: every turn's
+    ``parsed.well_formed`` and :func:`completion` equal to 1.0. Unlike ``halt_on_malformed``,
+    the episode is not cut short, so this can be logged next to ``completion`` in any env.
+    """
+    if completion(episode) != 1.0:
+        return 0.0
+    return float(all(turn.parsed.well_formed for turn in episode.turns))
+
+
 @episode_reward("num_turns")
 def num_turns(episode: Episode) -> float:
     """Number of assistant turns (a metric; give it weight 0)."""
