@@ -16,7 +16,7 @@ import typer
 
 from toolgym.formats import FormatName
 from toolgym.models import ModelName
-from toolgym.train.config import Algo, problems
+from toolgym.train.config import Algo, deep_merge, problems
 from toolgym.users.cache import CacheMode
 from toolgym.users.llm import Ending
 
@@ -358,16 +358,8 @@ def recipe(
 
     try:
         data = tomllib.loads(config.read_text(encoding="utf-8")) if config else {}
-        for key, value in (
-            _parse_overrides(overrides or []) | {"out": out, "model": model}
-        ).items():
-            if value is None:
-                continue
-            stage, dot, field = key.partition(".")
-            if dot:
-                data.setdefault(stage, {})[field] = value
-            else:
-                data[key] = value
+        given = {k: v for k, v in {"out": out, "model": model}.items() if v is not None}
+        data = deep_merge(data, _parse_overrides(overrides or []) | given)
         settings = RecipeConfig.model_validate(data)
         settings.stage_configs()  # validate both stages before spending any time
     except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
@@ -419,15 +411,24 @@ def serve(
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:
+    """``--set`` items as a nested dict: ``user.kind=llm`` -> ``{"user": {"kind": "llm"}}``.
+
+    Values are JSON where they parse as JSON (numbers, booleans, lists, objects), else strings.
+    """
     parsed: dict[str, object] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep:
+        if not sep or not key.strip():
             raise ValueError(f"--set {item!r}: expected FIELD=VALUE")
         try:
-            parsed[key.strip()] = json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
-            parsed[key.strip()] = raw
+            value = raw
+        *parents, name = key.strip().split(".")
+        for parent in reversed(parents):
+            value = {name: value}
+            name = parent
+        parsed = deep_merge(parsed, {name: value})
     return parsed
 
 

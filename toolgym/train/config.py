@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from toolgym.users.config import UserConfig
 
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
 Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo"]
@@ -26,6 +29,11 @@ class TrainConfig(BaseModel):
         "Add process rewards with e.g. {completion = 1.0, step_match = 0.1, toolrl = 0.05}.",
     )
     model: str = Field(default="smollm2-135m", description="smollm2-135m or tiny.")
+    user: UserConfig = Field(
+        default_factory=UserConfig,
+        description="Simulated user of training and evaluation episodes: scripted, or an LLM user "
+        "(e.g. --set user.kind=llm --set user.cache=runs/users.sqlite; fields of UserConfig).",
+    )
     init: Path | None = Field(default=None, description="Start from this run's latest checkpoint.")
     sft_data: Path | None = Field(
         default=None,
@@ -111,12 +119,23 @@ def load_config(path: Path | None, overrides: dict[str, object]) -> TrainConfig:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"{path}: cannot read the config: {exc}") from None
-    data |= {k: v for k, v in overrides.items() if v is not None}
+    data = deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:
         where = f"{path}: " if path else ""
         raise ValueError(f"{where}invalid training config: {problems(exc)}") from None
+
+
+def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated with ``extra``; nested tables merge key by key (``[user]`` + ``user.seed``)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def problems(exc: ValidationError) -> str:

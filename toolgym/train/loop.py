@@ -244,14 +244,23 @@ class Trainer:
         """Sample ``group_size`` episodes per task with the current policy; score the reference."""
         self.model.eval()
         seed = self.config.seed * 1_000_003 + self.step
-        trajectories, stats = self.collector.collect(tasks, self.config.group_size, seed=seed)
+        collected, stats = self.collector.collect(tasks, self.config.group_size, seed=seed)
+        trajectories = without_broken_groups(collected, self.config.group_size)
+        if not trajectories:
+            raise RuntimeError(
+                f"step {self.step + 1}: every episode ended in user_error (the user simulator's "
+                "model failed after its retries); check the user endpoint, then --resume"
+            )
         batch = collate(trajectories, self.tokenizer.pad_token_id)
         reference = None
         if self.reference is not None:
             with torch.no_grad():
                 reference = token_logprobs(self.reference, batch, self.config.temperature)
         rewards = torch.tensor([t.total_reward for t in trajectories])
-        return _Rollout(trajectories, stats, batch, rewards, reference, time.perf_counter())
+        dropped = len(collected) - len(trajectories)
+        return _Rollout(
+            trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped
+        )
 
     def _minibatches(self, size: int) -> Iterator[torch.Tensor]:
         """Row indices of each update: ``epochs`` passes, each split into ``minibatches``."""
@@ -264,6 +273,7 @@ class Trainer:
             rollout.trajectories, rollout.rewards, self.config.group_size
         )
         metrics |= {f"time_{k}": v for k, v in rollout.stats.seconds.items()}
+        metrics["user_error_episodes_dropped"] = rollout.dropped
         metrics["time_train"] = time.perf_counter() - rollout.finished
         return metrics | {"generated_tokens": rollout.stats.generated_tokens}
 
@@ -291,9 +301,10 @@ class Trainer:
 
     # ------------------------------------------------------------- plumbing
     def _env(self, split: str) -> gym.Env:
-        if self.config.rewards is None:
-            return gym.make(self.config.env, split=split)
-        return gym.make(self.config.env, split=split, rewards=self.config.rewards)
+        fields: dict[str, Any] = {"user": self.config.user}
+        if self.config.rewards is not None:
+            fields["rewards"] = self.config.rewards
+        return gym.make(self.config.env, split=split, **fields)
 
     def _env_tasks(self, split: str) -> list[str]:
         return [t.id for t in self._env(split).unwrapped.tasks]  # type: ignore[attr-defined]
@@ -408,6 +419,21 @@ class _Rollout:
     rewards: torch.Tensor  # (B,) episode rewards
     reference: torch.Tensor | None
     finished: float  # perf_counter() when the rollout (and reference scoring) ended
+    dropped: int = 0  # episodes left out: groups with a user_error episode
+
+
+def without_broken_groups(trajectories: list[Trajectory], group_size: int) -> list[Trajectory]:
+    """Drop every group that holds a ``user_error`` episode (the user's model failed).
+
+    Such an episode says nothing about the policy, and a group without it would compare fewer
+    samples than the advantage estimators assume, so the whole group sits this step out.
+    """
+    kept = []
+    for start in range(0, len(trajectories), group_size):
+        group = trajectories[start : start + group_size]
+        if all(t.end_reason != "user_error" for t in group):
+            kept += group
+    return kept
 
 
 def check_freeze(model: Any, layers: int) -> None:

@@ -1,0 +1,73 @@
+"""Training with an LLM user: user failures drop their GRPO group, never count against the policy."""
+
+import gymnasium as gym
+import pytest
+
+import toolgym  # noqa: F401  (registers the bundled envs)
+from toolgym.serve import background_server
+from toolgym.tokens.trajectory import Trajectory
+from toolgym.train.config import TrainConfig
+from toolgym.train.loop import Trainer, without_broken_groups
+
+try:
+    from .fault_server import fault_app
+except ImportError:
+    from fault_server import fault_app  # type: ignore[no-redef]
+
+
+def trajectories(ends):
+    return [Trajectory(f"t{i}", end_reason=end) for i, end in enumerate(ends)]
+
+
+def test_a_group_with_a_user_error_sits_the_step_out():
+    batch = trajectories(["answered", "max_turns", "user_error", "answered", "answered", "answered"])
+    kept = without_broken_groups(batch, group_size=2)
+    assert [t.task_id for t in kept] == ["t0", "t1", "t4", "t5"]
+    assert without_broken_groups(batch, group_size=1) == batch[:2] + batch[3:]
+
+
+@pytest.fixture
+def user_server():
+    behaviours: dict[str, str] = {}
+    with background_server(fault_app(behaviours)) as url:
+        yield url, behaviours
+
+
+def config(tmp_path, url, **fields):
+    return TrainConfig(
+        env="toolgym/Calendar-v0", model="tiny", algo="grpo", steps=1, tasks_per_step=2,
+        group_size=2, max_new_tokens=6, max_tokens=8192, eval_tasks=2, out=tmp_path / "run",
+        user={"kind": "llm", "model": "fault", "base_url": url, "max_retries": 0,
+              "cache": str(tmp_path / "users.sqlite")},
+        **fields,
+    )  # fmt: skip
+
+
+def test_grpo_with_an_llm_user_drops_the_group_whose_user_failed(tmp_path, user_server):
+    url, behaviours = user_server
+    trainer = Trainer(config(tmp_path, url), progress=False)
+    first, second = (trainer.train_tasks[trainer.order[i]] for i in (0, 1))
+    tasks = {t.id: t for t in gym.make("toolgym/Calendar-v0").unwrapped.tasks}
+    behaviours[tasks[first].instruction] = "http500"  # the first task's user is down
+    metrics = trainer.train_step()
+    assert metrics["user_error_episodes_dropped"] == 2
+    assert metrics["time_user"] > 0 and metrics["loss"] == metrics["loss"]  # trained on the rest
+    assert second != first
+
+
+def test_a_step_whose_users_all_failed_stops_with_a_clear_error(tmp_path, user_server):
+    url, behaviours = user_server
+    trainer = Trainer(config(tmp_path, url), progress=False)
+    for task in gym.make("toolgym/Calendar-v0").unwrapped.tasks:
+        behaviours[task.instruction] = "http500"
+    with pytest.raises(RuntimeError, match="every episode ended in user_error"):
+        trainer.train_step()
+
+
+def test_cli_overrides_reach_the_user_config(tmp_path):
+    from toolgym.cli import _parse_overrides
+
+    parsed = _parse_overrides(["user.kind=llm", "user.seed=3", "lr=0.001"])
+    assert parsed == {"user": {"kind": "llm", "seed": 3}, "lr": 0.001}
+    settings = TrainConfig.model_validate(parsed)
+    assert settings.user.kind == "llm" and settings.user.seed == 3
