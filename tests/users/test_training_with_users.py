@@ -2,12 +2,14 @@
 
 import gymnasium as gym
 import pytest
+import torch
 
 import toolgym  # noqa: F401  (registers the bundled envs)
 from toolgym.serve import background_server
 from toolgym.tokens.trajectory import Trajectory
 from toolgym.train.config import TrainConfig
-from toolgym.train.loop import Trainer, without_broken_groups
+from toolgym.train.loop import Trainer
+from toolgym.train.rollouts import without_broken_groups
 
 try:
     from .fault_server import fault_app
@@ -20,7 +22,9 @@ def trajectories(ends):
 
 
 def test_a_group_with_a_user_error_sits_the_step_out():
-    batch = trajectories(["answered", "max_turns", "user_error", "answered", "answered", "answered"])
+    batch = trajectories(
+        ["answered", "max_turns", "user_error", "answered", "answered", "answered"]
+    )
     kept = without_broken_groups(batch, group_size=2)
     assert [t.task_id for t in kept] == ["t0", "t1", "t4", "t5"]
     assert without_broken_groups(batch, group_size=1) == batch[:2] + batch[3:]
@@ -71,3 +75,25 @@ def test_cli_overrides_reach_the_user_config(tmp_path):
     assert parsed == {"user": {"kind": "llm", "seed": 3}, "lr": 0.001}
     settings = TrainConfig.model_validate(parsed)
     assert settings.user.kind == "llm" and settings.user.seed == 3
+
+
+def test_the_policy_frozen_at_the_start_can_play_the_user(tmp_path):
+    settings = TrainConfig(
+        env="toolgym/Calendar-v0", model="tiny", algo="grpo", steps=1, tasks_per_step=1,
+        group_size=2, max_new_tokens=6, max_tokens=8192, eval_tasks=1, lr=1e-2,
+        out=tmp_path / "run", user={"kind": "llm", "model": "policy", "max_tokens": 8},
+    )  # fmt: skip
+    trainer = Trainer(settings, progress=False)
+    user_model = trainer.user_backend.policy.model
+    assert user_model is not trainer.model
+    before = [p.detach().clone() for p in user_model.parameters()]
+    metrics = trainer.train_step()
+    assert metrics["time_user"] > 0  # the frozen copy answered the policy's messages
+    assert all(torch.equal(a, b) for a, b in zip(before, user_model.parameters(), strict=True))
+    with torch.no_grad():  # however far the policy moves, its user copy stays where it started
+        for parameter in trainer.model.parameters():
+            parameter.add_(1.0)
+    assert all(torch.equal(a, b) for a, b in zip(before, user_model.parameters(), strict=True))
+    assert not any(p.requires_grad for p in user_model.parameters())
+    with pytest.raises(ValueError, match="user.model='policy' is for training"):
+        gym.make("toolgym/Calendar-v0", user={"kind": "llm", "model": "policy"})

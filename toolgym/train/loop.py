@@ -36,13 +36,13 @@ from toolgym.train.advantages import (
     rloo_advantages,
     token_rewards,
     whiten,
-    zero_variance_fraction,
 )
 from toolgym.train.config import TrainConfig
 from toolgym.train.conversations import sft_dataset
 from toolgym.train.critic import Critic
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.plot import plot_learning_curve
+from toolgym.train.rollouts import rollout_metrics, success_rate, without_broken_groups
 from toolgym.train.steps import (
     PolicyLossConfig,
     ValueLossConfig,
@@ -50,6 +50,7 @@ from toolgym.train.steps import (
     ppo_step,
     sft_step,
 )
+from toolgym.users.backends import LocalBackend
 
 
 class Trainer:
@@ -71,6 +72,7 @@ class Trainer:
             )
             enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
+        self.user_backend = self._policy_as_user() if config.user.model == "policy" else None
         needs_reference = config.algo != "sft" and (config.beta > 0 or config.kl_in_reward > 0)
         self.reference = self._frozen_copy() if needs_reference else None
         self.critic = Critic(self.model, config.critic) if config.algo == "ppo" else None
@@ -165,7 +167,7 @@ class Trainer:
         self._save_samples(trajectories)
         user_errors = sum(t.end_reason == "user_error" for t in trajectories)
         return {
-            "eval_success": _success_rate(trajectories),
+            "eval_success": success_rate(trajectories),
             "eval_tasks": len(trajectories) - user_errors,
             "eval_user_errors": user_errors,
         }
@@ -183,7 +185,7 @@ class Trainer:
             ]
             row = {
                 "task_id": traj.task_id,
-                "success": _success_rate([traj]),
+                "success": success_rate([traj]),
                 "reward": traj.total_reward,
                 "end_reason": traj.end_reason,
                 "assistant_turns": turns,
@@ -269,7 +271,7 @@ class Trainer:
                 yield torch.as_tensor(rows)
 
     def _step_metrics(self, rollout: _Rollout, stats: dict[str, float]) -> dict[str, Any]:
-        metrics = stats | _rollout_metrics(
+        metrics = stats | rollout_metrics(
             rollout.trajectories, rollout.rewards, self.config.group_size
         )
         metrics |= {f"time_{k}": v for k, v in rollout.stats.seconds.items()}
@@ -300,8 +302,21 @@ class Trainer:
         return reinforce_advantages(rewards)
 
     # ------------------------------------------------------------- plumbing
+    def _policy_as_user(self) -> LocalBackend | None:
+        """A frozen copy of the starting policy, to play an llm user (``user.model="policy"``)."""
+        user = self.config.user
+        if user.kind != "llm" or user.base_url is not None:
+            return None
+        return LocalBackend(
+            self.model, self.tokenizer, name=f"policy:{self.config.init or self.config.model}",
+            temperature=user.temperature, max_new_tokens=user.max_tokens, frozen_copy=True,
+        )  # fmt: skip
+
     def _env(self, split: str) -> gym.Env:
-        fields: dict[str, Any] = {"user": self.config.user}
+        user = self.config.user
+        fields: dict[str, Any] = {
+            "user": user.build(self.user_backend) if self.user_backend else user
+        }
         if self.config.rewards is not None:
             fields["rewards"] = self.config.rewards
         return gym.make(self.config.env, split=split, **fields)
@@ -422,20 +437,6 @@ class _Rollout:
     dropped: int = 0  # episodes left out: groups with a user_error episode
 
 
-def without_broken_groups(trajectories: list[Trajectory], group_size: int) -> list[Trajectory]:
-    """Drop every group that holds a ``user_error`` episode (the user's model failed).
-
-    Such an episode says nothing about the policy, and a group without it would compare fewer
-    samples than the advantage estimators assume, so the whole group sits this step out.
-    """
-    kept = []
-    for start in range(0, len(trajectories), group_size):
-        group = trajectories[start : start + group_size]
-        if all(t.end_reason != "user_error" for t in group):
-            kept += group
-    return kept
-
-
 def check_freeze(model: Any, layers: int) -> None:
     """Raise a clear error when ``freeze_layers`` exceeds the model's decoder layers."""
     count = len(model.base_model.layers)
@@ -445,42 +446,6 @@ def check_freeze(model: Any, layers: int) -> None:
 
 def _rows(batch: Batch, index: torch.Tensor) -> Batch:
     return Batch(*(getattr(batch, f)[index] for f in Batch.__dataclass_fields__))
-
-
-def _success_rate(trajectories: list[Trajectory]) -> float:
-    """Task completion over episodes the user simulator did not break (``user_error``)."""
-    finals = [
-        t.components[-1].get("completion", 0.0) if t.components else 0.0
-        for t in trajectories
-        if t.end_reason != "user_error"
-    ]
-    return sum(finals) / len(finals) if finals else 0.0
-
-
-def _rollout_metrics(
-    trajectories: list[Trajectory], rewards: torch.Tensor, group_size: int
-) -> dict[str, float]:
-    metrics = {
-        "reward_mean": float(rewards.mean()),
-        "reward_std": float(rewards.std(correction=0)),
-        "success": _success_rate(trajectories),
-        "turns": sum(len(t.turn_rewards) for t in trajectories) / len(trajectories),
-        "tokens": sum(len(t) for t in trajectories) / len(trajectories),
-        "zero_variance_groups": zero_variance_fraction(rewards, group_size),
-    }
-    names = {name for t in trajectories for c in t.components for name in c}
-    for name in sorted(names):
-        values = torch.tensor(
-            [
-                sum(c.get(name, 0.0) for c in t.components) / max(1, len(t.components))
-                for t in trajectories
-            ]
-        )
-        metrics[f"{name}_mean"], metrics[f"{name}_std"] = (
-            float(values.mean()),
-            float(values.std(correction=0)),
-        )
-    return metrics
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

@@ -30,8 +30,8 @@ class UserConfig(BaseModel):
     )
     model: str = Field(
         default="smollm2-135m",
-        description="llm: a local model (smollm2-135m, tiny), or the endpoint's model id when "
-        "base_url is set.",
+        description="llm: a local model (smollm2-135m, tiny), the endpoint's model id when "
+        "base_url is set, or (in training) 'policy': a frozen copy of the policy's starting weights.",
     )
     base_url: str | None = Field(
         default=None, description="llm: an OpenAI-compatible API root (None: run model locally)."
@@ -51,11 +51,18 @@ class UserConfig(BaseModel):
     timeout: float = Field(default=60.0, gt=0, description="llm endpoint: seconds per attempt.")
     max_retries: int = Field(default=2, ge=0, description="llm endpoint: retries after a failure.")
 
-    def build(self) -> UserSimulator:
-        """A new user simulator (its model, client and cache are shared across builds)."""
+    def build(self, backend: ChatBackend | None = None) -> UserSimulator:
+        """A new user simulator (its model, client and cache are shared across builds).
+
+        Args:
+            backend: The llm user's model, when the caller has it already (the trainer passes a
+                frozen copy of the policy for ``model="policy"``); default: from these fields.
+        """
         if self.kind == "scripted":
             return ScriptedUser()
-        return LLMUser(_backend(self), cache=_cache(self), seed=self.seed, ending=self.ending)
+        return LLMUser(
+            backend or _backend(self), cache=_cache(self), seed=self.seed, ending=self.ending
+        )
 
 
 @functools.cache
@@ -78,6 +85,8 @@ def _backend(config: UserConfig) -> ChatBackend:
         )
     from toolgym import models
 
+    if config.model == "policy":
+        raise ValueError("user.model='policy' is for training (the trainer supplies the policy)")
     model, tokenizer = models.load(config.model)  # type: ignore[arg-type]
     return LocalBackend(
         model,

@@ -1,0 +1,59 @@
+"""What the trainer reads from a step's episodes: which to train on, success, and the step's metrics."""
+
+from __future__ import annotations
+
+import torch
+
+from toolgym.tokens.trajectory import Trajectory
+from toolgym.train.advantages import zero_variance_fraction
+
+
+def without_broken_groups(trajectories: list[Trajectory], group_size: int) -> list[Trajectory]:
+    """Drop every group that holds a ``user_error`` episode (the user's model failed).
+
+    Such an episode says nothing about the policy, and a group without it would compare fewer
+    samples than the advantage estimators assume, so the whole group sits this step out.
+    """
+    kept = []
+    for start in range(0, len(trajectories), group_size):
+        group = trajectories[start : start + group_size]
+        if all(t.end_reason != "user_error" for t in group):
+            kept += group
+    return kept
+
+
+def success_rate(trajectories: list[Trajectory]) -> float:
+    """Task completion over episodes the user simulator did not break (``user_error``)."""
+    finals = [
+        t.components[-1].get("completion", 0.0) if t.components else 0.0
+        for t in trajectories
+        if t.end_reason != "user_error"
+    ]
+    return sum(finals) / len(finals) if finals else 0.0
+
+
+def rollout_metrics(
+    trajectories: list[Trajectory], rewards: torch.Tensor, group_size: int
+) -> dict[str, float]:
+    """Reward mean/std, success, turns, tokens, zero-variance groups, and every component's mean/std."""
+    metrics = {
+        "reward_mean": float(rewards.mean()),
+        "reward_std": float(rewards.std(correction=0)),
+        "success": success_rate(trajectories),
+        "turns": sum(len(t.turn_rewards) for t in trajectories) / len(trajectories),
+        "tokens": sum(len(t) for t in trajectories) / len(trajectories),
+        "zero_variance_groups": zero_variance_fraction(rewards, group_size),
+    }
+    names = {name for t in trajectories for c in t.components for name in c}
+    for name in sorted(names):
+        values = torch.tensor(
+            [
+                sum(c.get(name, 0.0) for c in t.components) / max(1, len(t.components))
+                for t in trajectories
+            ]
+        )
+        metrics[f"{name}_mean"], metrics[f"{name}_std"] = (
+            float(values.mean()),
+            float(values.std(correction=0)),
+        )
+    return metrics
