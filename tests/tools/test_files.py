@@ -808,8 +808,8 @@ def check_gold(task) -> list:
     return outcomes
 
 
-def test_hand_task_files_have_48_tasks_covering_every_category() -> None:
-    assert (len(HAND["train"]), len(HAND["test"])) == (32, 16)
+def test_hand_task_files_have_53_tasks_covering_every_category() -> None:
+    assert (len(HAND["train"]), len(HAND["test"])) == (35, 18)
     for split, tasks in HAND.items():
         assert [t.id for t in tasks] == [f"files-{split}-{i:03d}" for i in range(1, len(tasks) + 1)]
         assert all(t.suite == "files" and t.world_seed == 0 for t in tasks)

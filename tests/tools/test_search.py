@@ -231,7 +231,7 @@ def _replay(task):
 def test_hand_task_files_cover_every_category() -> None:
     train = load_tasks(ROOT / "tasks/search/train.jsonl")
     test = load_tasks(ROOT / "tasks/search/test.jsonl")
-    assert (len(train), len(test)) == (32, 16)
+    assert (len(train), len(test)) == (35, 19)
     counts = Counter(c for t in train + test for c in t.categories)
     for category in ("single", "multi", "parallel", "dependent", "clarify", "no_call", "error"):
         assert counts[category] >= 4, category

@@ -775,8 +775,8 @@ ID = re.compile(r"\b(?:BK|HB)\d{4}\b|\b[A-Z]{2}\d{3,4}\b")
 
 
 def test_hand_task_counts_and_categories() -> None:
-    assert (len(SPLITS["train"]), len(SPLITS["test"])) == (32, 16)
-    assert len({t.id for t in HAND}) == 48
+    assert (len(SPLITS["train"]), len(SPLITS["test"])) == (34, 18)
+    assert len({t.id for t in HAND}) == 52
     counts = Counter(c for t in HAND for c in t.categories)
     assert all(
         counts[c] >= 4

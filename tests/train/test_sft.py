@@ -16,7 +16,7 @@ def test_oracle_trajectories_replay_the_gold_and_mask_only_assistant_tokens(tiny
     make = lambda: gym.make("toolgym/Calendar-v0", split="test")  # noqa: E731
     trajectories = oracle_trajectories(make, chat)
     tasks = make().unwrapped.tasks
-    assert len(trajectories) == len(tasks) == 16
+    assert len(trajectories) == len(tasks) == 19
     assert all(t.total_reward == 1.0 and t.end_reason == "answered" for t in trajectories)
     for traj, task in zip(trajectories, tasks, strict=True):
         assistant = [s for s in traj.segments if s.role == "assistant"]
