@@ -224,7 +224,7 @@ class _Clock:
         self.user_stats = dataclasses.replace(stats) if stats is not None else None
 
     def report(self) -> str:
-        """``time: agent 1.2 s, tools 0.1 s, user 3.4 s (user: 5 calls, ...)``."""
+        """``time: agent and env 1.2 s, tools 0.01 s, user 3.4 s (user model: 5 calls, ...)``."""
         now = self.env.timings
         spent = {k: now[k] - self.timings.get(k, 0.0) for k in ("validate", "execute", "user")}
         tools, user = spent["validate"] + spent["execute"], spent["user"]

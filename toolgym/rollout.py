@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.env import Generation, TokenEnv
 from toolgym.tokens.trajectory import Trajectory
+from toolgym.users.base import UserStats
 
 
 class TokenPolicy(Protocol):
@@ -37,6 +38,7 @@ class RolloutStats:
     Attributes:
         episodes: Episodes collected. rounds: Batched generate calls.
         generated_tokens: Tokens the policy produced.
+        user: Calls, cache hits, failures and tokens of model-backed simulated users.
         seconds: Wall time per phase: ``generate``, ``env`` (parse / validate / execute / rewards),
             ``user`` (the simulated user's model), ``render`` (chat-template deltas and
             tokenisation), ``total``.
@@ -45,6 +47,7 @@ class RolloutStats:
     episodes: int = 0
     rounds: int = 0
     generated_tokens: int = 0
+    user: UserStats = field(default_factory=UserStats)
     seconds: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("generate", "env", "user", "render", "total"), 0.0)
     )
@@ -98,10 +101,14 @@ class Collector:
             live = self._round(live, stats, bar)
         bar.close()
         trajectories = [env.trajectory for env in envs]
-        for traj in trajectories:
+        for env, traj in zip(envs, trajectories, strict=True):
             assert traj is not None
             for phase in ("env", "user", "render"):
                 stats.seconds[phase] += traj.timings[phase]
+            user = getattr(env.unwrapped, "user", None)
+            episode_user = getattr(user, "episode_stats", None)  # model-backed users only
+            if episode_user is not None:
+                stats.user.add(episode_user)
         stats.seconds["total"] = time.perf_counter() - start
         return trajectories, stats  # type: ignore[return-value]
 

@@ -56,6 +56,7 @@ def test_grpo_with_an_llm_user_drops_the_group_whose_user_failed(tmp_path, user_
     metrics = trainer.train_step()
     assert metrics["user_error_episodes_dropped"] == 2
     assert metrics["time_user"] > 0 and metrics["loss"] == metrics["loss"]  # trained on the rest
+    assert metrics["user_calls"] >= 1 and metrics["user_generated_tokens"] > 0  # the ok group
     assert second != first
 
 

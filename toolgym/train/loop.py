@@ -276,6 +276,10 @@ class Trainer:
         )
         metrics |= {f"time_{k}": v for k, v in rollout.stats.seconds.items()}
         metrics["user_error_episodes_dropped"] = rollout.dropped
+        if rollout.stats.user.calls or rollout.stats.user.cache_hits:
+            user = rollout.stats.user
+            metrics |= {"user_calls": user.calls, "user_cache_hits": user.cache_hits,
+                        "user_generated_tokens": user.completion_tokens}  # fmt: skip
         metrics["time_train"] = time.perf_counter() - rollout.finished
         return metrics | {"generated_tokens": rollout.stats.generated_tokens}
 
