@@ -1,4 +1,4 @@
-"""The ``toolgym`` command line: list, validate, run, generate, schema, train, recipe, serve."""
+"""The ``toolgym`` command line: list, validate, run, generate, schema, train, recipe, serve, eval, compare."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ app = typer.Typer(
 
 Split = Literal["train", "test"]
 UserKind = Literal["scripted", "llm"]
+AgentName = Literal["hf", "openai", "oracle", "random"]
+ToolMode = Literal["text", "native"]
 
 
 @app.command("list")
@@ -370,6 +372,69 @@ def recipe(
     typer.echo(result.table())
     minutes = sum(result.seconds.values()) / 60
     typer.echo(f"wall time {minutes:.1f} min; plot: {result.plot}")
+
+
+@app.command("eval")
+def evaluate(
+    env: Annotated[str, typer.Option(help="Environment id, e.g. toolgym/Calendar-v0.")],
+    agent: Annotated[
+        AgentName, typer.Option(help="oracle, random, hf (a local model) or openai (an endpoint).")
+    ] = "oracle",
+    model: Annotated[
+        str | None,
+        typer.Option(help="hf: smollm2-135m (default) or tiny; openai: the served model id."),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="openai: API root, e.g. http://127.0.0.1:8000/v1.")
+    ] = None,
+    k: Annotated[int, typer.Option(min=1, max=64, help="Samples per task (pass@k, pass^k).")] = 1,
+    split: Annotated[Split, typer.Option(help="Which task split.")] = "test",
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks.")] = None,
+    temperature: Annotated[
+        float, typer.Option(min=0.0, help="hf/openai sampling temperature.")
+    ] = 0.7,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="hf/openai tokens per turn.")] = 256,
+    tool_mode: Annotated[
+        ToolMode, typer.Option(help="openai: tools in the prompt text, or native tools=.")
+    ] = "text",
+    seed: Annotated[int, typer.Option(help="Seed of sampling and random agents.")] = 0,
+    out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/eval"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Evaluate an agent K times per task; write results.jsonl, summary.json and report.html."""
+    from toolgym.eval.run import EvalConfig, run_eval
+
+    try:
+        config = EvalConfig(
+            env=env, agent=agent, model=model, base_url=base_url, k=k, split=split, limit=limit,
+            temperature=temperature, max_new_tokens=max_new_tokens, tool_mode=tool_mode,
+            seed=seed, out=out,
+        )  # fmt: skip
+        run_eval(config, progress=progress, command=" ".join(["toolgym", *sys.argv[1:]]))
+    except (ValueError, KeyError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    from toolgym.eval.markdown import markdown_summary
+    from toolgym.eval.report import write_report
+
+    report = write_report(out)
+    typer.echo(markdown_summary(out))
+    typer.echo(f"wrote {out / 'results.jsonl'}, {out / 'summary.json'} and {report}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="A run directory of toolgym eval.")],
+    run_b: Annotated[Path, typer.Argument(help="Another run directory, compared with the first.")],
+) -> None:
+    """Print two eval runs side by side: headline metrics with deltas, then per-task differences."""
+    from toolgym.eval.markdown import compare_runs
+
+    try:
+        typer.echo(compare_runs(run_a, run_b))
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

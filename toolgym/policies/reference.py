@@ -88,6 +88,7 @@ class EpisodeResult:
     components: dict[str, float] = field(default_factory=dict)
     step_components: list[dict[str, float]] = field(default_factory=list)
     messages: list[dict[str, str]] = field(default_factory=list)
+    step_rewards: list[float] = field(default_factory=list)
 
     @classmethod
     def from_steps(
@@ -105,6 +106,7 @@ class EpisodeResult:
             components=last["reward_components"],
             step_components=[info["reward_components"] for info in step_infos],
             messages=last["messages"],
+            step_rewards=list(rewards),
         )
 
 

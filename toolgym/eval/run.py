@@ -1,0 +1,229 @@
+"""``toolgym eval``: play an agent K times on every task of a split and write what happened.
+
+A run directory gets ``results.jsonl`` (one row per episode, written as it finishes, so a long
+run that dies keeps what it did), ``summary.json`` (success rate, pass@k, pass^k, reward
+components, turns, tokens, time split, failures by kind) and ``report.html``.
+
+Agents: ``oracle`` (the gold trajectory), ``random``, ``hf`` (a local transformers model:
+``smollm2-135m`` or ``tiny``) and ``openai`` (any OpenAI-compatible endpoint, e.g. ``toolgym
+serve``). Each episode's conversation is also tokenised as a token stream with its loss mask
+(assistant tokens trainable), the "mask view" of the report, with the hf agent's tokenizer, else
+the tiny tokenizer (``tokens`` counts the assistant tokens of that view, or, for endpoints, the
+tokens the server reported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, Field
+from tqdm.auto import tqdm
+
+from toolgym.eval.metrics import FAILURE_KINDS, failure_kind, ks_up_to, mean_over_tasks
+from toolgym.policies.reference import EpisodeResult, OraclePolicy, RandomPolicy, TextPolicy, play
+from toolgym.users.config import UserConfig
+
+AgentName = Literal["hf", "openai", "oracle", "random"]
+TOOL_TIMINGS = ("validate", "execute")
+
+
+class EvalConfig(BaseModel):
+    """What to evaluate, how many times, and where to write it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: str = Field(description="Gymnasium id of the env.")
+    agent: AgentName = Field(default="oracle", description="hf, openai, oracle or random.")
+    model: str | None = Field(
+        default=None, description="hf: smollm2-135m or tiny; openai: the served model id."
+    )
+    base_url: str | None = Field(default=None, description="openai: the API root (.../v1).")
+    tool_mode: Literal["text", "native"] = Field(
+        default="text", description="openai: tools in the prompt text, or the API's tools=."
+    )
+    k: int = Field(default=1, ge=1, le=64, description="Samples per task.")
+    split: Literal["train", "test"] = Field(default="test", description="Task split.")
+    limit: int | None = Field(default=None, ge=1, description="Only the first N tasks.")
+    temperature: float = Field(default=0.7, ge=0, description="hf/openai sampling temperature.")
+    max_new_tokens: int = Field(default=256, ge=1, description="hf/openai tokens per turn.")
+    seed: int = Field(default=0, ge=0, description="Seed of sampling and random agents.")
+    user: UserConfig = Field(default_factory=UserConfig, description="The simulated user.")
+    out: Path = Field(default=Path("runs/eval"), description="Run directory.")
+
+
+def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") -> dict[str, Any]:
+    """Evaluate ``config.agent`` on ``config.env``; write the run directory; return the summary."""
+    env = gym.make(config.env, split=config.split, user=config.user)
+    base = env.unwrapped
+    tasks = [t.id for t in base.tasks][: config.limit]  # type: ignore[attr-defined]
+    agent, view = _agent(config)
+    config.out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    bar = tqdm(total=len(tasks) * config.k, desc=f"eval {config.agent}", disable=not progress)
+    with (config.out / "results.jsonl").open("w", encoding="utf-8") as file:
+        for number, task_id in enumerate(tasks):
+            for sample in range(config.k):
+                seed = config.seed + number * config.k + sample
+                row = _episode(env, agent(seed), task_id, sample, seed, view)
+                file.write(json.dumps(row, ensure_ascii=False) + "\n")
+                file.flush()
+                rows.append(row)
+                bar.update(1)
+                bar.set_postfix(success=f"{sum(r['success'] for r in rows) / len(rows):.2f}")
+    bar.close()
+    env.close()
+    summary = summarise(rows, config) | {
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": command,
+    }
+    (config.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def summarise(rows: list[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
+    """The run's headline numbers from its rows (episodes whose user failed are left out)."""
+    scored = [r for r in rows if r["failure"] != "user_backend"]
+    counts: dict[str, tuple[int, int]] = {}
+    for row in scored:
+        n, c = counts.get(row["task_id"], (0, 0))
+        counts[row["task_id"]] = (n + 1, c + int(row["success"]))
+    names = sorted({name for r in scored for name in r["components"]})
+    tokens = [r["tokens"] for r in scored if r["tokens"] is not None]
+    return {
+        "env": config.env,
+        "agent": config.agent,
+        "model": config.model,
+        "split": config.split,
+        "k": config.k,
+        "tasks": len({r["task_id"] for r in rows}),
+        "episodes": len(rows),
+        "success_rate": _mean([float(r["success"]) for r in scored]),
+        "pass_at_k": {str(k): mean_over_tasks(counts, k, "pass_at_k") for k in ks_up_to(config.k)},
+        "pass_hat_k": {
+            str(k): mean_over_tasks(counts, k, "pass_hat_k") for k in ks_up_to(config.k)
+        },
+        "components": {n: _mean([r["components"].get(n, 0.0) for r in scored]) for n in names},
+        "turns": _mean([float(r["turns"]) for r in scored]),
+        "tokens": _mean([float(t) for t in tokens]) if tokens else None,
+        "seconds": {
+            part: sum(r["seconds"][part] for r in rows) for part in ("agent", "tool", "user")
+        }
+        | {"total": sum(sum(r["seconds"].values()) for r in rows)},
+        "failures": {kind: sum(r["failure"] == kind for r in rows) for kind in FAILURE_KINDS},
+        "user_errors": len(rows) - len(scored),
+    }
+
+
+def _episode(
+    env: gym.Env, policy: TextPolicy, task_id: str, sample: int, seed: int, view: _MaskView
+) -> dict[str, Any]:
+    """Play one episode; its row of ``results.jsonl``."""
+    base = env.unwrapped
+    timings: dict[str, float] = base.timings  # type: ignore[attr-defined]
+    before = {k: timings.get(k, 0.0) for k in (*TOOL_TIMINGS, "user")}
+    tokens_before = _endpoint_tokens(policy)
+    start = time.perf_counter()
+    result = play(env, policy, task_id=task_id, seed=seed)
+    wall = time.perf_counter() - start
+    tool = sum(timings.get(k, 0.0) - before[k] for k in TOOL_TIMINGS)
+    user = timings.get("user", 0.0) - before["user"]
+    success = result.components.get("completion", 0.0) == 1.0
+    steps = [
+        {"reward": reward, "components": components}
+        for reward, components in zip(result.step_rewards, result.step_components, strict=True)
+    ]
+    mask = view(result, base)
+    endpoint = _endpoint_tokens(policy)
+    tokens = (
+        endpoint - tokens_before
+        if endpoint is not None and tokens_before is not None
+        else (sum(mask["trainable"]) if mask else None)
+    )
+    return {
+        "task_id": task_id,
+        "sample": sample,
+        "success": success,
+        "reward": result.total_reward,
+        "components": result.components,
+        "steps": steps,
+        "turns": result.steps,
+        "tokens": tokens,
+        "end_reason": result.end_reason,
+        "failure": failure_kind(success, result.end_reason, steps),
+        "seconds": {"agent": max(wall - tool - user, 0.0), "tool": tool, "user": user},
+        "messages": result.messages,
+        "mask_view": mask,
+    }
+
+
+_MaskView = Callable[[EpisodeResult, Any], dict[str, list[Any]] | None]
+
+
+def _agent(config: EvalConfig) -> tuple[Callable[[int], TextPolicy], _MaskView]:
+    """A policy per episode seed, and the mask view (tokenizer) of the run."""
+    from toolgym import models
+
+    if config.agent == "oracle":
+        return (lambda seed: OraclePolicy()), _mask_view(models.tiny_tokenizer())
+    if config.agent == "random":
+        return (lambda seed: RandomPolicy(seed)), _mask_view(models.tiny_tokenizer())
+    if config.agent == "hf":
+        from toolgym.policies.hf import HFTextPolicy, SamplingConfig
+
+        name = config.model or "smollm2-135m"
+        model, tokenizer = models.load(name)  # type: ignore[arg-type]
+        sampling = SamplingConfig(config.temperature, 1.0, config.max_new_tokens, config.seed)
+        shared = HFTextPolicy(model, tokenizer, sampling)
+        return (lambda seed: shared), _mask_view(tokenizer)
+    from toolgym.policies.openai import OpenAIConfig, OpenAIPolicy
+
+    if config.base_url is None or config.model is None:
+        raise ValueError("--agent openai needs --base-url and --model")
+    client = OpenAIPolicy(
+        OpenAIConfig(
+            base_url=config.base_url,
+            model=config.model,
+            temperature=config.temperature,
+            max_tokens=config.max_new_tokens,
+            seed=config.seed,
+            tool_mode=config.tool_mode,
+        )
+    )
+    return (lambda seed: cast(TextPolicy, client)), _mask_view(models.tiny_tokenizer())
+
+
+def _mask_view(tokenizer: Any) -> _MaskView:
+    """Tokenise an episode's conversation as a training stream: pieces and trainable flags."""
+    from toolgym.tokens.chat import ChatTokenizer
+    from toolgym.train.conversations import Conversation, conversation_trajectory
+
+    chat = ChatTokenizer(tokenizer)
+
+    def view(result: EpisodeResult, env: Any) -> dict[str, list[Any]] | None:
+        try:
+            conversation = Conversation.model_validate({"messages": result.messages})
+            trajectory = conversation_trajectory(conversation, chat, env.tool_format, "view")
+        except ValueError:  # e.g. an empty assistant message: no view, the rest of the row stands
+            return None
+        ids = trajectory.token_ids
+        return {
+            "pieces": [tokenizer.decode([i]) for i in ids],
+            "trainable": trajectory.loss_mask,
+        }
+
+    return view
+
+
+def _endpoint_tokens(policy: TextPolicy) -> int | None:
+    stats = getattr(policy, "stats", None)
+    return getattr(stats, "completion_tokens", None) if stats is not None else None
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
