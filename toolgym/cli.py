@@ -33,6 +33,31 @@ app = typer.Typer(
 Split = Literal["train", "test"]
 UserKind = Literal["scripted", "llm"]
 AgentName = Literal["hf", "openai", "oracle", "random"]
+
+# The simulated-user options shared by `run` and `eval` (fields of UserConfig).
+UserOption = Annotated[
+    UserKind, typer.Option("--user", help="Simulated user: scripted (rules) or llm (a model).")
+]
+UserModelOption = Annotated[
+    str,
+    typer.Option(help="llm user: local model (smollm2-135m, tiny) or the endpoint's model id."),
+]
+UserBaseUrlOption = Annotated[
+    str | None,
+    typer.Option(help="llm user: OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
+]
+UserCacheOption = Annotated[
+    Path | None, typer.Option(help="llm user: record/replay cache file (SQLite).")
+]
+UserCacheModeOption = Annotated[
+    CacheMode, typer.Option(help="record (replay hits, record misses) or replay (no model).")
+]
+UserMaxTokensOption = Annotated[
+    int, typer.Option(min=1, help="llm user: longest user turn, in tokens.")
+]
+UserEndingOption = Annotated[
+    Ending, typer.Option(help="llm user: signal (only ###STOP### ends) or signal_or_answer.")
+]
 ToolMode = Literal["text", "native"]
 
 
@@ -106,35 +131,17 @@ def run(
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the first episode.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write one JSON line per episode here.")] = None,
-    user: Annotated[
-        UserKind, typer.Option(help="Simulated user: scripted (rules) or llm (a model).")
-    ] = "scripted",
-    user_model: Annotated[
-        str,
-        typer.Option(help="llm user: local model (smollm2-135m, tiny) or the endpoint's model id."),
-    ] = "smollm2-135m",
-    user_base_url: Annotated[
-        str | None,
-        typer.Option(help="llm user: OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
-    ] = None,
-    user_cache: Annotated[
-        Path | None, typer.Option(help="llm user: record/replay cache file (SQLite).")
-    ] = None,
-    user_cache_mode: Annotated[
-        CacheMode, typer.Option(help="record (replay hits, record misses) or replay (no model).")
-    ] = "record",
-    user_max_tokens: Annotated[
-        int, typer.Option(min=1, help="llm user: longest user turn, in tokens.")
-    ] = 96,
-    user_ending: Annotated[
-        Ending,
-        typer.Option(help="llm user: signal (only ###STOP### ends) or signal_or_answer."),
-    ] = "signal",
+    user: UserOption = "scripted",
+    user_model: UserModelOption = "smollm2-135m",
+    user_base_url: UserBaseUrlOption = None,
+    user_cache: UserCacheOption = None,
+    user_cache_mode: UserCacheModeOption = "record",
+    user_max_tokens: UserMaxTokensOption = 96,
+    user_ending: UserEndingOption = "signal",
 ) -> None:
     """Play policies on environments and print success rate, rewards and where the time went.
 
-    Episodes whose simulated user failed (end reason user_error) are counted apart and left out of
-    the success rate and rewards.
+    Episodes whose simulated user failed (end reason user_error) are counted apart and left out of the success rate and rewards.
     """
     from toolgym.env import ToolEnv
     from toolgym.policies import OraclePolicy, RandomPolicy, play
@@ -400,15 +407,30 @@ def evaluate(
     seed: Annotated[int, typer.Option(help="Seed of sampling and random agents.")] = 0,
     out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/eval"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    user: UserOption = "scripted",
+    user_model: UserModelOption = "smollm2-135m",
+    user_base_url: UserBaseUrlOption = None,
+    user_cache: UserCacheOption = None,
+    user_cache_mode: UserCacheModeOption = "record",
+    user_max_tokens: UserMaxTokensOption = 96,
+    user_ending: UserEndingOption = "signal",
 ) -> None:
-    """Evaluate an agent K times per task; write results.jsonl, summary.json and report.html."""
+    """Evaluate an agent K times per task; write results.jsonl, summary.json and report.html.
+
+    Episodes whose simulated user failed are counted (failure kind user_backend) and left out of the success rate, pass@k and pass^k.
+    """
     from toolgym.eval.run import EvalConfig, run_eval
+    from toolgym.users.config import UserConfig
 
     try:
+        user_config = UserConfig(
+            kind=user, model=user_model, base_url=user_base_url, cache=user_cache,
+            cache_mode=user_cache_mode, ending=user_ending, seed=seed, max_tokens=user_max_tokens,
+        )  # fmt: skip
         config = EvalConfig(
             env=env, agent=agent, model=model, base_url=base_url, k=k, split=split, limit=limit,
             temperature=temperature, max_new_tokens=max_new_tokens, tool_mode=tool_mode,
-            seed=seed, out=out,
+            seed=seed, out=out, user=user_config,
         )  # fmt: skip
         run_eval(config, progress=progress, command=" ".join(["toolgym", *sys.argv[1:]]))
     except (ValueError, KeyError, OSError) as exc:

@@ -45,3 +45,27 @@ def test_summary_of_hand_written_rows():
     assert summary["pass_at_k"]["4"] == pytest.approx(1.0) and summary["pass_hat_k"]["4"] == 0.0
     assert summary["seconds"] == {"agent": 8.0, "tool": 4.0, "user": 2.0, "total": 14.0}
     assert summary["failures"]["user_backend"] == 1
+
+
+def test_an_openai_compatible_endpoint_is_evaluated_end_to_end(tmp_path, tiny_model):
+    """`toolgym eval --agent openai` against `toolgym serve` (the tiny model) on loopback."""
+    from typer.testing import CliRunner
+
+    from toolgym.cli import app
+    from toolgym.serve import background_server, create_app
+
+    model, tokenizer = tiny_model
+    out = tmp_path / "run"
+    with background_server(create_app(model, tokenizer, model_name="tiny-served")) as url:
+        args = ["eval", "--env", "toolgym/Search-v0", "--agent", "openai", "--base-url", url,
+                "--model", "tiny-served", "--k", "2", "--limit", "2", "--max-new-tokens", "8",
+                "--tool-mode", "native", "--no-progress", "--out", str(out)]  # fmt: skip
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["episodes"] == 4 and summary["tasks"] == 2 and summary["agent"] == "openai"
+    assert set(summary["pass_at_k"]) == {"1", "2"} and summary["success_rate"] == 0.0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert all(r["tokens"] > 0 for r in rows)  # reported by the server, not re-tokenised
+    assert sum(r["failure"] is not None for r in rows) == 4
+    assert (out / "report.html").is_file() and "success" in result.output.lower()
