@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolgym.episode import TRUNCATING_REASONS, EndReason, Episode, Turn
@@ -134,7 +135,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         """Start an episode. ``options`` may name ``task_id`` (else a task is drawn at random)."""
         start = time.perf_counter()
         super().reset(seed=seed)
-        self.task = self._choose_task(options or {})
+        self.task = choose_task(options or {}, self._tasks_by_id, self.np_random)
         self.state = self.suite.initial_state(self.task)
         gold, _ = self._gold(self.task)
         self._gold_steps, self._gold_pointer = gold, 0
@@ -154,10 +155,10 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         info = {
             "task_id": self.task.id,
             "turn": 0,
-            "messages": _copy(messages),
+            "messages": copy_messages(messages),
             "tools": json.loads(json.dumps(self.tool_specs)),
         }
-        return _copy(messages), info
+        return copy_messages(messages), info
 
     def system_prompt(self, task: Task, *, with_tools: bool = True) -> str:
         """Suite instructions, the task's context, then (unless told not to) the tools block.
@@ -170,20 +171,6 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             self._tools_block if with_tools else "",
         ]
         return "\n\n".join(p.strip() for p in parts if p and p.strip())
-
-    def _choose_task(self, options: Mapping[str, Any]) -> Task:
-        unknown = set(options) - {"task_id"}
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: 'task_id'")
-        if "task_id" not in options:
-            return self.tasks[int(self.np_random.integers(len(self.tasks)))]
-        try:
-            return self._tasks_by_id[options["task_id"]]
-        except KeyError:
-            sample = ", ".join(list(self._tasks_by_id)[:5])
-            raise KeyError(
-                f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)"
-            ) from None
 
     def _gold(self, task: Task) -> tuple[list[list[ToolCall]], str]:
         """Gold steps with canonical arguments, and the expected final state hash (cached)."""
@@ -225,7 +212,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         info = {
             "task_id": self.task.id,
             "turn": len(episode.turns),
-            "messages": _copy(episode.messages),
+            "messages": copy_messages(episode.messages),
             "reward_components": components,
         }
         if end is not None:
@@ -364,5 +351,27 @@ def _verdict_dict(verdict: Verdict | None) -> dict[str, Any] | None:
     return {"passed": verdict.passed, "error": verdict.error, "raw": verdict.raw}
 
 
-def _copy(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+def choose_task(
+    options: Mapping[str, Any], tasks_by_id: Mapping[str, Task], rng: np.random.Generator
+) -> Task:
+    """The task that ``reset``'s ``options["task_id"]`` names, else one drawn with ``rng``.
+
+    Raises:
+        ValueError: an option other than ``task_id``. KeyError: no task with that id.
+    """
+    unknown = set(options) - {"task_id"}
+    if unknown:
+        raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: 'task_id'")
+    if "task_id" not in options:
+        tasks = list(tasks_by_id.values())
+        return tasks[int(rng.integers(len(tasks)))]
+    try:
+        return tasks_by_id[options["task_id"]]
+    except KeyError:
+        sample = ", ".join(list(tasks_by_id)[:5])
+        raise KeyError(f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)") from None
+
+
+def copy_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A copy of each message (infos and observations never share dicts with the episode)."""
     return [dict(m) for m in messages]

@@ -145,7 +145,7 @@ def test_splits_limits_and_unknown_ids():
     assert isinstance(env.unwrapped, BFCLEnv)
     with pytest.raises(ValueError, match="only a test split"):
         gym.make("toolgym/BFCL-simple-v0", split="train")
-    with pytest.raises(KeyError, match="no BFCL entry 'nope'"):
+    with pytest.raises(KeyError, match="no task 'nope' in this env"):
         env.reset(options={"task_id": "nope"})
     with pytest.raises(ValueError, match="unknown reset option"):
         env.reset(options={"seed": 1})

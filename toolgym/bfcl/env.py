@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 
 from toolgym.bfcl.data import BFCLEntry, load_category
 from toolgym.bfcl.matcher import match_calls
+from toolgym.env import choose_task, copy_messages
 from toolgym.formats import FormatName, get_format
 from toolgym.spaces import Messages, Text
 from toolgym.tasks import Task
@@ -60,6 +61,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         if len(self.entries) != len(entries):
             raise ValueError("BFCLEnv: duplicate entry ids")
         self.tasks: list[Task] = [e.task for e in entries]
+        self._tasks_by_id = {t.id: t for t in self.tasks}
         self.tool_format = get_format(format)
         self.user = None  # single turn: no simulated user ever replies
         self.render_mode = render_mode
@@ -82,7 +84,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         """Start an episode. ``options`` may name ``task_id`` (else an entry is drawn at random)."""
         start = time.perf_counter()
         super().reset(seed=seed)
-        self.task = self._choose_task(options or {})
+        self.task = choose_task(options or {}, self._tasks_by_id, self.np_random)
         self.tool_specs = self.entry.specs
         self._messages = [
             {"role": "system", "content": self.system_prompt(self.task)},
@@ -95,10 +97,10 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         info = {
             "task_id": self.task.id,
             "turn": 0,
-            "messages": _copy(self._messages),
+            "messages": copy_messages(self._messages),
             "tools": json.loads(json.dumps(self.tool_specs)),
         }
-        return _copy(self._messages), info
+        return copy_messages(self._messages), info
 
     def system_prompt(self, task: Task, *, with_tools: bool = True) -> str:
         """The entry's system message (if any), then (unless told not to) its tools block.
@@ -109,18 +111,6 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         if with_tools:
             parts.append(self.tool_format.render_tools(self.entries[task.id].specs))
         return "\n\n".join(p.strip() for p in parts if p.strip())
-
-    def _choose_task(self, options: Mapping[str, Any]) -> Task:
-        unknown = set(options) - {"task_id"}
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: 'task_id'")
-        if "task_id" not in options:
-            return self.tasks[int(self.np_random.integers(len(self.tasks)))]
-        entry = self.entries.get(options["task_id"])
-        if entry is None:
-            sample = ", ".join(list(self.entries)[:3])
-            raise KeyError(f"no BFCL entry {options['task_id']!r} in this env (e.g. {sample}, ...)")
-        return entry.task
 
     def step(self, action: str) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:
         """Judge one assistant message and end the episode (see the module docstring)."""
@@ -160,7 +150,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         info = {
             "task_id": self.task.id,
             "turn": 1,
-            "messages": _copy(self._messages),
+            "messages": copy_messages(self._messages),
             "reward_components": components,
             "end_reason": "answered",
             "episode": self.summary(),
@@ -209,7 +199,3 @@ def make_bfcl_env(
     return BFCLEnv(
         entries[:limit] if limit is not None else entries, format=format, render_mode=render_mode
     )
-
-
-def _copy(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [dict(m) for m in messages]
