@@ -18,9 +18,14 @@ class Nothing(BaseModel):
 
 
 def toy_env() -> gym.Env:
-    """One question, no tools; the answer must contain the letter 'e' (a random tiny model: ~60%)."""
+    """One question, no tools; the answer must contain the letter 's'.
+
+    The random tiny model starts near 50% (0.49 over the first five steps at seed 3, measured when
+    the bundled tasks, on which the tiny tokenizer is trained, were last changed; 'e' started at
+    0.74, too close to 1 to show a rise of 0.3).
+    """
     suite = ToolSuite("toy", Nothing, (), lambda seed: Nothing(), instructions="Answer briefly.")
-    task = Task(id="toy-1", suite="toy", instruction="Say something.", required_outputs=["e"])
+    task = Task(id="toy-1", suite="toy", instruction="Say something.", required_outputs=["s"])
     return ToolEnv(suite, [task], rewards={"completion": 1.0})
 
 
