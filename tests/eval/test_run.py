@@ -69,3 +69,23 @@ def test_an_openai_compatible_endpoint_is_evaluated_end_to_end(tmp_path, tiny_mo
     assert all(r["tokens"] > 0 for r in rows)  # reported by the server, not re-tokenised
     assert sum(r["failure"] is not None for r in rows) == 4
     assert (out / "report.html").is_file() and "success" in result.output.lower()
+
+
+def test_a_local_model_agent_samples_k_times_and_its_tokenizer_draws_the_mask_view(tmp_path):
+    summary = run_eval(
+        EvalConfig(
+            env="toolgym/Search-v0",
+            agent="hf",
+            model="tiny",
+            k=2,
+            limit=2,
+            max_new_tokens=8,
+            out=tmp_path,
+        ),  # fmt: skip
+        progress=False,
+    )
+    assert summary["episodes"] == 4 and set(summary["pass_at_k"]) == {"1", "2"}
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    first, second = rows[0], rows[1]  # two samples of the same task differ (seeded sampling)
+    assert first["task_id"] == second["task_id"] and first["messages"] != second["messages"]
+    assert all(r["tokens"] == sum(r["mask_view"]["trainable"]) for r in rows if r["mask_view"])
