@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -14,14 +12,22 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 import gymnasium as gym
 import typer
 
+from toolgym.cli_user import (
+    EpisodeClock,
+    UserBaseUrlOption,
+    UserCacheModeOption,
+    UserCacheOption,
+    UserEndingOption,
+    UserMaxTokensOption,
+    UserModelOption,
+    UserOption,
+    user_settings,
+)
 from toolgym.formats import FormatName
 from toolgym.models import ModelName
 from toolgym.train.config import Algo, deep_merge, problems
-from toolgym.users.cache import CacheMode
-from toolgym.users.llm import Ending
 
 if TYPE_CHECKING:
-    from toolgym.env import ToolEnv
     from toolgym.policies import TextPolicy
 
 app = typer.Typer(
@@ -31,33 +37,8 @@ app = typer.Typer(
 )
 
 Split = Literal["train", "test"]
-UserKind = Literal["scripted", "llm"]
 AgentName = Literal["hf", "openai", "oracle", "random"]
 
-# The simulated-user options shared by `run` and `eval` (fields of UserConfig).
-UserOption = Annotated[
-    UserKind, typer.Option("--user", help="Simulated user: scripted (rules) or llm (a model).")
-]
-UserModelOption = Annotated[
-    str,
-    typer.Option(help="llm user: local model (smollm2-135m, tiny) or the endpoint's model id."),
-]
-UserBaseUrlOption = Annotated[
-    str | None,
-    typer.Option(help="llm user: OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
-]
-UserCacheOption = Annotated[
-    Path | None, typer.Option(help="llm user: record/replay cache file (SQLite).")
-]
-UserCacheModeOption = Annotated[
-    CacheMode, typer.Option(help="record (replay hits, record misses) or replay (no model).")
-]
-UserMaxTokensOption = Annotated[
-    int, typer.Option(min=1, help="llm user: longest user turn, in tokens.")
-]
-UserEndingOption = Annotated[
-    Ending, typer.Option(help="llm user: signal (only ###STOP### ends) or signal_or_answer.")
-]
 ToolMode = Literal["text", "native"]
 
 
@@ -146,17 +127,9 @@ def run(
     from toolgym.env import ToolEnv
     from toolgym.policies import OraclePolicy, RandomPolicy, play
     from toolgym.registry import registered_specs
-    from toolgym.users.config import UserConfig
 
-    try:
-        user_config = UserConfig(
-            kind=user, model=user_model, base_url=user_base_url, cache=user_cache,
-            cache_mode=user_cache_mode, ending=user_ending, seed=seed, max_tokens=user_max_tokens,
-        )  # fmt: skip
-        user_config.build()  # load the model / open the cache now: fail before any episode
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    user_config = user_settings(user, user_model, user_base_url, user_cache, user_cache_mode,
+                                user_max_tokens, user_ending, seed)  # fmt: skip
 
     makers: dict[str, Callable[[int], TextPolicy]] = {
         "oracle": lambda episode: OraclePolicy(),
@@ -181,7 +154,7 @@ def run(
         for name in policy:
             results = []
             label = f"{env_id} {name}"
-            clock = _Clock(base)
+            clock = EpisodeClock(base)
             with typer.progressbar(
                 range(count), label=label, file=sys.stderr, show_pos=True
             ) as bar:
@@ -221,33 +194,6 @@ def _local_model_policy(name: str, seed: int) -> Callable[[int], TextPolicy]:
 def _result_row(result: object) -> dict[str, object]:
     """An episode as a JSON-able row (its conversation included)."""
     return dict(vars(result))
-
-
-class _Clock:
-    """Where the wall time of a block of episodes went: agent, tools, user (and its counters)."""
-
-    def __init__(self, env: ToolEnv) -> None:
-        self.env, self.start = env, time.perf_counter()
-        self.timings = dict(env.timings)
-        stats = getattr(env.user, "stats", None)
-        self.user_stats = dataclasses.replace(stats) if stats is not None else None
-
-    def report(self) -> str:
-        """``time: agent and env 1.2 s, tools 0.01 s, user 3.4 s (user model: 5 calls, ...)``."""
-        now = self.env.timings
-        spent = {k: now[k] - self.timings.get(k, 0.0) for k in ("validate", "execute", "user")}
-        tools, user = spent["validate"] + spent["execute"], spent["user"]
-        total = time.perf_counter() - self.start
-        line = f"time: agent and env {total - tools - user:.1f} s, tools {tools:.2f} s, user {user:.1f} s"
-        stats = getattr(self.env.user, "stats", None)
-        if stats is None or self.user_stats is None:
-            return line
-        d = {k: v - getattr(self.user_stats, k) for k, v in stats.as_dict().items()}
-        return (
-            f"{line} (user model: {d['calls']:.0f} calls, {d['cache_hits']:.0f} cache hits, "
-            f"{d['failures']:.0f} failures, {d['prompt_tokens']:.0f} prompt + "
-            f"{d['completion_tokens']:.0f} generated tokens)"
-        )
 
 
 @app.command()
@@ -420,13 +366,10 @@ def evaluate(
     Episodes whose simulated user failed are counted (failure kind user_backend) and left out of the success rate, pass@k and pass^k.
     """
     from toolgym.eval.run import EvalConfig, run_eval
-    from toolgym.users.config import UserConfig
 
+    user_config = user_settings(user, user_model, user_base_url, user_cache, user_cache_mode,
+                                user_max_tokens, user_ending, seed)  # fmt: skip
     try:
-        user_config = UserConfig(
-            kind=user, model=user_model, base_url=user_base_url, cache=user_cache,
-            cache_mode=user_cache_mode, ending=user_ending, seed=seed, max_tokens=user_max_tokens,
-        )  # fmt: skip
         config = EvalConfig(
             env=env, agent=agent, model=model, base_url=base_url, k=k, split=split, limit=limit,
             temperature=temperature, max_new_tokens=max_new_tokens, tool_mode=tool_mode,
