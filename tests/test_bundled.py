@@ -8,7 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import toolgym  # noqa: F401  (registers the bundled envs)
-from toolgym.policies import OraclePolicy, RandomPolicy, play
+from toolgym.policies import ExpertPolicy, OraclePolicy, RandomPolicy, play
 from toolgym.registry import registered_specs
 
 BUNDLED = sorted(i for i in registered_specs() if i.startswith("toolgym/"))
@@ -36,12 +36,13 @@ def test_check_env(env_id):
 @pytest.mark.parametrize("split", ["train", "test"])
 @pytest.mark.parametrize("env_id", BUNDLED)
 @pytest.mark.parametrize("tool_format", ["hermes", "glm"])
-def test_oracle_scores_the_maximum_on_every_task(env_id, split, tool_format):
+@pytest.mark.parametrize("policy", [OraclePolicy, ExpertPolicy])
+def test_oracle_scores_the_maximum_on_every_task(env_id, split, tool_format, policy):
     env = gym.make(env_id, split=split, format=tool_format)
     tasks = env.unwrapped.tasks
     assert len(tasks) >= 10
     for task in tasks:
-        result = play(env, OraclePolicy(), task_id=task.id, seed=0)
+        result = play(env, policy(), task_id=task.id, seed=0)
         assert result.end_reason == "answered", (task.id, result.end_reason)
         assert result.components["completion"] == 1.0, (task.id, result.components)
         assert all(

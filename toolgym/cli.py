@@ -241,7 +241,10 @@ def schema(
 def train(
     env: Annotated[str | None, typer.Option(help="Environment id.")] = None,
     algo: Annotated[
-        Algo | None, typer.Option(help="Algorithm: sft, grpo, rloo, reinforce or ppo.")
+        Algo | None,
+        typer.Option(
+            help="Algorithm: sft, grpo, rloo, reinforce, ppo, rest, online-em, dagger or dpo."
+        ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
     steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
@@ -261,7 +264,10 @@ def train(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Train a policy (SFT, GRPO, RLOO, REINFORCE, PPO) on a toolgym environment and plot the learning curve."""
+    """Train a policy on a toolgym environment and plot the learning curve.
+
+    Nine algorithms (--algo) share one rollout, token-stream and loss core; fields: --set.
+    """
     from toolgym.train.config import TrainConfig, load_config
     from toolgym.train.loop import Trainer
 

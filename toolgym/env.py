@@ -280,6 +280,25 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             text = text[:cap] + f"\n[truncated: {len(text) - cap} more characters not shown]"
         return text
 
+    def expert_message(self) -> str:
+        """The gold next assistant message from the current state (DAgger's expert).
+
+        The questions for hidden facts that are due and not yet revealed, else the gold next
+        step's calls in the env's tool format, else the task's final answer. It follows the
+        episode as it went: after an off-gold call the gold step is still next.
+        """
+        pointer = self._gold_pointer
+        questions = [
+            fact.question
+            for i, fact in enumerate(self.task.user.hidden)
+            if i not in self._revealed and fact.before_step <= pointer
+        ]
+        if questions:
+            return " ".join(questions)
+        if pointer < len(self._gold_steps):
+            return self.tool_format.render_calls(self.task.gold_calls[pointer])  # as written
+        return self.task.answer()
+
     def _expected_calls(self) -> list[ToolCall]:
         """The gold next step, or [] when the gold trajectory talks here (asks, or answers)."""
         pointer = self._gold_pointer

@@ -12,7 +12,14 @@ from toolgym.policies.openai_protocol import (
     MalformedResponse,
     OpenAIPolicyError,
 )
-from toolgym.policies.reference import EpisodeResult, OraclePolicy, RandomPolicy, TextPolicy, play
+from toolgym.policies.reference import (
+    EpisodeResult,
+    ExpertPolicy,
+    OraclePolicy,
+    RandomPolicy,
+    TextPolicy,
+    play,
+)
 
 __all__ = [
     "Completion",
@@ -20,6 +27,7 @@ __all__ = [
     "EndpointTimeout",
     "EndpointUnavailable",
     "EpisodeResult",
+    "ExpertPolicy",
     "MalformedResponse",
     "OpenAIConfig",
     "OpenAIPolicy",

@@ -46,6 +46,22 @@ class OraclePolicy:
         return next(self._script, "")
 
 
+class ExpertPolicy:
+    """Asks the env for its expert move at every state (:meth:`ToolEnv.expert_message`).
+
+    Unlike the oracle's fixed script it follows the episode as it went, so it can take over from
+    another policy mid-episode (DAgger's expert).
+    """
+
+    def reset(self, env: ToolEnv, task: Task) -> None:
+        """Remember the env."""
+        self._env = env
+
+    def act(self, messages: list[dict[str, str]]) -> str:
+        """The env's gold next message from its current state."""
+        return self._env.expert_message()
+
+
 class RandomPolicy:
     """Random messages: plain text, calls of real tools with random arguments, and noise."""
 

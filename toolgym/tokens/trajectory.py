@@ -42,6 +42,8 @@ class Trajectory:
         end_reason: Why it ended (``answered``, ``max_turns``, ``max_tokens``, ...).
         timings: Seconds spent in generate / env (parse, validate, execute) / user (the
             simulated user's model) / render (tokenise).
+        expert: The env's expert message (its gold next step) at the state each assistant turn
+            was taken in, one per turn the env saw (DAgger's labels); empty for envs without one.
     """
 
     task_id: str
@@ -54,6 +56,7 @@ class Trajectory:
     timings: dict[str, float] = field(
         default_factory=lambda: {"generate": 0.0, "env": 0.0, "user": 0.0, "render": 0.0}
     )
+    expert: list[str] = field(default_factory=list)
 
     @property
     def token_ids(self) -> list[int]:

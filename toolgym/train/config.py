@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from toolgym.users.config import UserConfig
 
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
-Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo"]
+Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo", "rest", "online-em", "dagger", "dpo"]
 Schedule = Literal["constant", "linear", "cosine"]
 
 
@@ -22,7 +22,10 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: str = Field(default="toolgym/Search-v0", description="Gymnasium id of a toolgym env.")
-    algo: Algo = Field(default="grpo", description="sft, grpo, rloo, reinforce or ppo.")
+    algo: Algo = Field(
+        default="grpo",
+        description="sft, grpo, rloo, reinforce, ppo, rest, online-em, dagger or dpo.",
+    )
     rewards: dict[str, float] | None = Field(
         default=None,
         description="Reward weights by component (default: the env spec's, i.e. outcome only). "
@@ -43,7 +46,9 @@ class TrainConfig(BaseModel):
     out: Path = Field(default=Path("runs/latest"), description="Run directory.")
     steps: int = Field(default=50, ge=1, description="Optimizer steps.")
     tasks_per_step: int = Field(default=4, ge=1, description="Tasks per step (GRPO groups).")
-    group_size: int = Field(default=8, ge=1, description="Samples per task (1 for SFT).")
+    group_size: int = Field(
+        default=8, ge=1, description="Samples per task: GRPO/RLOO/DPO groups, ReST's K (1 for SFT)."
+    )
     max_new_tokens: int = Field(default=128, ge=1, description="Token budget per assistant turn.")
     max_tokens: int = Field(default=4096, ge=16, description="Token budget per episode.")
     temperature: float = Field(default=1.0, gt=0, description="Sampling temperature.")
@@ -90,6 +95,36 @@ class TrainConfig(BaseModel):
     whiten_advantages: bool = Field(
         default=True, description="PPO: normalise advantages over the batch."
     )
+    rest_top_m: int | None = Field(
+        default=None,
+        ge=1,
+        description="ReST: keep each task's m best samples with reward > 0 (unset: every success).",
+    )
+    em_t0: float = Field(default=0.0, ge=0, description="Online EM: stepsize (t + t0)^-alpha.")
+    em_alpha: float = Field(
+        default=0.6, gt=0.5, le=1, description="Online EM: stepsize exponent alpha."
+    )
+    em_eps: float = Field(default=1e-3, gt=0, description="Online EM: floor of M in G / M.")
+    em_baseline: bool = Field(
+        default=False, description="Online EM: subtract the moving average reward in G."
+    )
+    em_off_policy: bool = Field(
+        default=False,
+        description="Online EM: self-normalised importance weights pi/pi_old (for reused "
+        "rollouts: epochs or minibatches > 1).",
+    )
+    em_clip: float | None = Field(
+        default=None, gt=0, description="Online EM: cap each importance ratio at this."
+    )
+    dagger_batch: int = Field(
+        default=8, ge=1, description="DAgger: labelled states per update over the aggregate."
+    )
+    dpo_beta: float = Field(default=0.1, gt=0, description="DPO: inverse temperature beta.")
+    dpo_data: Path | None = Field(
+        default=None,
+        description='DPO: a JSONL of pairs ({"chosen": {"messages": [...]}, "rejected": {...}}) '
+        "to train on instead of best-vs-worst pairs from rollout groups.",
+    )
     eval_every: int = Field(
         default=0, ge=0, description="Evaluate on the test split every N steps (0 = end only)."
     )
@@ -104,8 +139,12 @@ class TrainConfig(BaseModel):
     def _consistent(self) -> TrainConfig:
         if self.algo in ("grpo", "rloo") and self.group_size < 2:
             raise ValueError(f"algo={self.algo} compares samples of a task: set group_size >= 2")
+        if self.algo == "dpo" and self.dpo_data is None and self.group_size < 2:
+            raise ValueError("algo=dpo pairs samples of a task: set group_size >= 2 (or dpo_data)")
         if self.sft_data is not None and self.algo != "sft":
             raise ValueError(f"sft_data is read by algo='sft' only (algo={self.algo!r})")
+        if self.dpo_data is not None and self.algo != "dpo":
+            raise ValueError(f"dpo_data is read by algo='dpo' only (algo={self.algo!r})")
         if self.aggregation == "constant" and self.max_new_tokens <= 0:
             raise ValueError("aggregation='constant' divides by max_new_tokens: set it > 0")
         return self

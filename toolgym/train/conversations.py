@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -31,6 +32,8 @@ from toolgym.serve.prompt import render_messages
 from toolgym.serve.protocol import AssistantMessage, Message, ToolSpec
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Segment, Trajectory
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Conversation(BaseModel):
@@ -63,27 +66,35 @@ def read_conversations(path: Path) -> list[tuple[int, Conversation]]:
     Raises:
         ValueError: ``FILE:LINE: FIELD: problem`` for the first line that is not a conversation.
     """
+    return read_jsonl(path, Conversation, "conversations", '{"messages": [...]}')
+
+
+def read_jsonl(path: Path, model: type[M], what: str, shape: str) -> list[tuple[int, M]]:
+    """Every line of a JSONL file validated as ``model``, with its line number.
+
+    Raises:
+        ValueError: ``FILE:LINE: FIELD: problem`` for the first bad line; ``what`` and ``shape``
+            name the data and one line's shape in the other errors.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the SFT data: {exc}") from None
-    conversations = []
+        raise ValueError(f"{path}: cannot read the file: {exc}") from None
+    rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            conversations.append((number, Conversation.model_validate(json.loads(line))))
+            rows.append((number, model.model_validate(json.loads(line))))
         except json.JSONDecodeError as exc:
             raise ValueError(
                 f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno})"
             ) from None
         except ValidationError as exc:
             raise ValueError(f"{path}:{number}: {_problems(exc)}") from None
-    if not conversations:
-        raise ValueError(
-            f'{path}: no conversations (one JSON object per line: {{"messages": [...]}})'
-        )
-    return conversations
+    if not rows:
+        raise ValueError(f"{path}: no {what} (one JSON object per line: {shape})")
+    return rows
 
 
 def conversation_trajectory(

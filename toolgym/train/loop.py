@@ -13,7 +13,6 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +23,24 @@ from tqdm.auto import tqdm
 
 from toolgym import models
 from toolgym.policies.hf import HFPolicy, SamplingConfig
-from toolgym.rollout import Collector, RolloutStats
+from toolgym.rollout import Collector
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.scoring import token_logprobs
-from toolgym.tokens.trajectory import Batch, Trajectory, collate
+from toolgym.tokens.trajectory import Trajectory, collate
 from toolgym.train import checkpoint
-from toolgym.train.advantages import (
-    gae,
-    group_advantages,
-    reinforce_advantages,
-    rloo_advantages,
-    token_rewards,
-    whiten,
-)
 from toolgym.train.config import TrainConfig
 from toolgym.train.conversations import sft_dataset
 from toolgym.train.critic import Critic
-from toolgym.train.data import oracle_trajectories
+from toolgym.train.dagger import Aggregate, Demonstration
+from toolgym.train.online_em import OnlineEM
 from toolgym.train.plot import plot_learning_curve
-from toolgym.train.rollouts import rollout_metrics, success_rate, without_broken_groups
-from toolgym.train.steps import (
-    PolicyLossConfig,
-    ValueLossConfig,
-    policy_step,
-    ppo_step,
-    sft_step,
-)
+from toolgym.train.preferences import Pair, preference_dataset
+from toolgym.train.rollouts import Rollout, success_rate, without_broken_groups
+from toolgym.train.updates import Updates
 from toolgym.users.backends import LocalBackend
 
 
-class Trainer:
+class Trainer(Updates):
     """One training run (see the module docstring)."""
 
     def __init__(self, config: TrainConfig, *, resume: bool = False, progress: bool = True) -> None:
@@ -73,15 +60,10 @@ class Trainer:
             enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
         self.user_backend = self._policy_as_user() if config.user.model == "policy" else None
-        needs_reference = config.algo != "sft" and (config.beta > 0 or config.kl_in_reward > 0)
-        self.reference = self._frozen_copy() if needs_reference else None
+        kl = config.algo not in ("sft", "dagger") and (config.beta > 0 or config.kl_in_reward > 0)
+        self.reference = self._frozen_copy() if kl or config.algo == "dpo" else None
         self.critic = Critic(self.model, config.critic) if config.algo == "ppo" else None
-        parameters = [p for p in self.model.parameters() if p.requires_grad] + (
-            self.critic.trainable_parameters() if self.critic else []
-        )
-        self.optimizer = torch.optim.AdamW(
-            parameters, lr=config.lr, weight_decay=config.weight_decay
-        )
+        self.optimizer = self._optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         sampling = SamplingConfig(
             config.temperature, config.top_p, config.max_new_tokens, config.seed
@@ -91,7 +73,11 @@ class Trainer:
         )
         self.collector, self.eval_collector = self._collector("train"), self._collector("test")
         self.sft_data = self._read_sft_data()
-        self.train_tasks = list(self.sft_data) if self.sft_data else self._env_tasks("train")
+        self.preference_data = self._read_preference_data()
+        data = self.sft_data or self.preference_data
+        self.train_tasks = list(data) if data else self._env_tasks("train")
+        self.aggregate = Aggregate()  # DAgger's dataset
+        self.episodes = 0  # env episodes consumed so far: rollouts and oracle demonstrations
         self.test_tasks = self._env_tasks("test")[: config.eval_tasks]
         self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
         self.step, self.task_position = 0, 0
@@ -135,21 +121,17 @@ class Trainer:
         return final
 
     def train_step(self) -> dict[str, Any]:
-        """One optimizer step (SFT on oracle turns, or a policy-gradient update on fresh rollouts)."""
+        """One iteration of the configured algorithm (``updates.py``): its tasks, then its update."""
         start = time.perf_counter()
         tasks = self._next_tasks()
-        if self.config.algo == "sft":
-            metrics = self._sft(tasks)
-        elif self.config.algo == "ppo":
-            metrics = self._ppo(tasks)
-        else:
-            metrics = self._policy_gradient(tasks)
+        metrics = self._update(tasks)
         self.scheduler.step()
         self.step += 1
         return {
             "step": self.step,
             "lr": self.scheduler.get_last_lr()[0],
             **metrics,
+            "episodes": self.episodes,
             "seconds": time.perf_counter() - start,
         }
 
@@ -195,58 +177,12 @@ class Trainer:
             "\n".join(lines) + "\n", encoding="utf-8"
         )
 
-    # ------------------------------------------------------------- updates
-    def _sft(self, tasks: list[str]) -> dict[str, Any]:
-        if self.sft_data:
-            trajectories = [self.sft_data[key] for key in tasks]
-        else:
-            trajectories = oracle_trajectories(
-                lambda: self._env("train"), self.chat, tasks, self.config.max_tokens
-            )
-        batch = collate(trajectories, self.tokenizer.pad_token_id)
-        stats = {}
-        for _ in range(self.config.epochs):
-            stats = sft_step(self.model, self.optimizer, batch, self.config.max_grad_norm)
-        return stats
-
-    def _policy_gradient(self, tasks: list[str]) -> dict[str, Any]:
-        config = self.config
-        rollout = self._rollout(tasks)
-        batch, reference = rollout.batch, rollout.reference
-        advantages = self._advantages(rollout.rewards)[:, None] * batch.loss_mask  # (B, T)
-        stats: dict[str, float] = {}
-        for index in self._minibatches(len(rollout.trajectories)):
-            ref = reference[index] if reference is not None else None
-            stats = policy_step(self.model, self.optimizer, _rows(batch, index), advantages[index],
-                                self._loss_config(), ref, config.max_grad_norm)  # fmt: skip
-        return self._step_metrics(rollout, stats)
-
-    def _ppo(self, tasks: list[str]) -> dict[str, Any]:
-        config, critic = self.config, self.critic
-        assert critic is not None
-        rollout = self._rollout(tasks)
-        batch, reference, mask = rollout.batch, rollout.reference, rollout.batch.loss_mask
-        with torch.no_grad():
-            old_values = critic(batch) * mask
-        rewards = token_rewards(batch.turn_ends, batch.turn_rewards, batch.input_ids.shape[1])
-        if reference is not None and config.kl_in_reward:
-            rewards = rewards - config.kl_in_reward * (batch.old_logprobs - reference) * mask  # k1
-        advantages, returns = gae(rewards, old_values, mask, config.gamma, config.lam)
-        if config.whiten_advantages:
-            advantages = whiten(advantages, mask)
-        value_config = ValueLossConfig(config.vf_coef, config.value_clip)
-        stats: dict[str, float] = {}
-        for index in self._minibatches(len(rollout.trajectories)):
-            ref = reference[index] if reference is not None else None
-            stats = ppo_step(self.model, critic, self.optimizer, _rows(batch, index), advantages[index], returns[index],
-                             old_values[index], self._loss_config(), value_config, ref, config.max_grad_norm)  # fmt: skip
-        return self._step_metrics(rollout, stats)
-
-    def _rollout(self, tasks: list[str]) -> _Rollout:
+    def _rollout(self, tasks: list[str], *, score_reference: bool = True) -> Rollout:
         """Sample ``group_size`` episodes per task with the current policy; score the reference."""
         self.model.eval()
         seed = self.config.seed * 1_000_003 + self.step
         collected, stats = self.collector.collect(tasks, self.config.group_size, seed=seed)
+        self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
         if not trajectories:
             raise RuntimeError(
@@ -255,55 +191,12 @@ class Trainer:
             )
         batch = collate(trajectories, self.tokenizer.pad_token_id)
         reference = None
-        if self.reference is not None:
+        if self.reference is not None and score_reference:
             with torch.no_grad():
                 reference = token_logprobs(self.reference, batch, self.config.temperature)
         rewards = torch.tensor([t.total_reward for t in trajectories])
         dropped = len(collected) - len(trajectories)
-        return _Rollout(
-            trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped
-        )
-
-    def _minibatches(self, size: int) -> Iterator[torch.Tensor]:
-        """Row indices of each update: ``epochs`` passes, each split into ``minibatches``."""
-        for _ in range(self.config.epochs):
-            for rows in np.array_split(np.arange(size), self.config.minibatches):
-                yield torch.as_tensor(rows)
-
-    def _step_metrics(self, rollout: _Rollout, stats: dict[str, float]) -> dict[str, Any]:
-        metrics = stats | rollout_metrics(
-            rollout.trajectories, rollout.rewards, self.config.group_size
-        )
-        metrics |= {f"time_{k}": v for k, v in rollout.stats.seconds.items()}
-        metrics["user_error_episodes_dropped"] = rollout.dropped
-        if rollout.stats.user.calls or rollout.stats.user.cache_hits:
-            user = rollout.stats.user
-            metrics |= {"user_calls": user.calls, "user_cache_hits": user.cache_hits,
-                        "user_generated_tokens": user.completion_tokens}  # fmt: skip
-        metrics["time_train"] = time.perf_counter() - rollout.finished
-        return metrics | {"generated_tokens": rollout.stats.generated_tokens}
-
-    def _loss_config(self) -> PolicyLossConfig:
-        c = self.config
-        return PolicyLossConfig(
-            c.eps_low,
-            c.eps_high,
-            c.beta,
-            c.entropy_coef,
-            c.aggregation,
-            float(c.max_new_tokens),
-            c.temperature,
-        )
-
-    def _advantages(self, rewards: torch.Tensor) -> torch.Tensor:
-        config = self.config
-        if config.algo == "grpo":
-            return group_advantages(
-                rewards, config.group_size, scale=config.scale_rewards, ddof=config.std_ddof
-            )
-        if config.algo == "rloo":
-            return rloo_advantages(rewards, config.group_size)
-        return reinforce_advantages(rewards)
+        return Rollout(trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped)
 
     # ------------------------------------------------------------- plumbing
     def _policy_as_user(self) -> LocalBackend | None:
@@ -334,6 +227,27 @@ class Trainer:
             return {}
         tool_format = self._env("train").unwrapped.tool_format  # type: ignore[attr-defined]
         return sft_dataset(self.config.sft_data, self.chat, tool_format, self.config.max_tokens)
+
+    def _read_preference_data(self) -> dict[str, Pair]:
+        """The JSONL pairs of ``dpo_data`` as (chosen, rejected) streams, all checked up front."""
+        if self.config.dpo_data is None:
+            return {}
+        tool_format = self._env("train").unwrapped.tool_format  # type: ignore[attr-defined]
+        return preference_dataset(
+            self.config.dpo_data, self.chat, tool_format, self.config.max_tokens
+        )
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        """AdamW over the trainable parameters (and the critic's), or online EM's own update."""
+        config = self.config
+        parameters = [p for p in self.model.parameters() if p.requires_grad] + (
+            self.critic.trainable_parameters() if self.critic else []
+        )
+        if config.algo == "online-em":
+            return OnlineEM(parameters, lr=config.lr, t0=config.em_t0, alpha=config.em_alpha,
+                            eps=config.em_eps, max_step_norm=config.max_grad_norm,
+                            use_baseline=config.em_baseline)  # fmt: skip
+        return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
     def _collector(self, split: str) -> Collector:
         return Collector(
@@ -385,6 +299,8 @@ class Trainer:
                 "critic": self._critic_state(),
                 "step": self.step,
                 "task_position": self.task_position,
+                "episodes": self.episodes,
+                "dagger": [dataclasses.astuple(d) for d in self.aggregate.demonstrations],
             },
         )
 
@@ -402,6 +318,8 @@ class Trainer:
             if state["critic"]["body"] is not None:
                 self.critic.body.load_state_dict(state["critic"]["body"])
         self.step, self.task_position = state["step"], state["task_position"]
+        self.episodes = state.get("episodes", 0)  # absent from checkpoints of older runs
+        self.aggregate = Aggregate([Demonstration(*row) for row in state.get("dagger", [])])
         _truncate_metrics(self.out / "metrics.jsonl", self.step)
 
     def _critic_state(self) -> dict[str, Any] | None:
@@ -428,28 +346,11 @@ def freeze_bottom(model: Any, layers: int) -> None:
         module.requires_grad_(False)
 
 
-@dataclasses.dataclass
-class _Rollout:
-    """One step's episodes, collated, with the reference log-probs (when beta or KL-in-reward)."""
-
-    trajectories: list[Trajectory]
-    stats: RolloutStats
-    batch: Batch
-    rewards: torch.Tensor  # (B,) episode rewards
-    reference: torch.Tensor | None
-    finished: float  # perf_counter() when the rollout (and reference scoring) ended
-    dropped: int = 0  # episodes left out: groups with a user_error episode
-
-
 def check_freeze(model: Any, layers: int) -> None:
     """Raise a clear error when ``freeze_layers`` exceeds the model's decoder layers."""
     count = len(model.base_model.layers)
     if layers > count:
         raise ValueError(f"freeze_layers={layers}, but the model has {count} decoder layers")
-
-
-def _rows(batch: Batch, index: torch.Tensor) -> Batch:
-    return Batch(*(getattr(batch, f)[index] for f in Batch.__dataclass_fields__))
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

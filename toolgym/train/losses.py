@@ -7,6 +7,12 @@ r"""Loss terms and their reductions, one equation each. Every per-token term is 
   :math:`d = \log\pi_{ref} - \log\pi_\theta`; unbiased for KL(pi_theta || pi_ref) and always >= 0.
 - Clipped value loss: :math:`\tfrac12\max((V-R)^2, (V_{old} + \mathrm{clip}(V - V_{old}, \pm\epsilon) - R)^2)`.
 - SFT: the mean negative log-likelihood of the generated (assistant) tokens.
+- Reward-weighted maximum likelihood (ReST-EM): :math:`-\sum_i w_i \log\pi_\theta(y_i)`, with
+  :math:`w_i = r_i / \sum_j r_j` over the kept samples and :math:`\log\pi(y)` summed over y's
+  generated tokens.
+- DPO (Rafailov et al., 2023): :math:`-\log\sigma(\beta[(\log\pi_\theta(y_w) -
+  \log\pi_{ref}(y_w)) - (\log\pi_\theta(y_l) - \log\pi_{ref}(y_l))])`; equal log-ratios
+  give :math:`\log 2`.
 """
 
 from __future__ import annotations
@@ -125,3 +131,29 @@ def explained_variance(values: Tensor, returns: Tensor, mask: Tensor) -> Tensor:
     mean_res = masked_mean(residual, mask)
     var_residual = masked_mean((residual - mean_res) ** 2, mask)
     return 1.0 - var_residual / var_returns.clamp(min=1e-8)
+
+
+def sequence_logprobs(logprobs: Tensor, mask: Tensor) -> Tensor:
+    """(B, T) token log-probs -> (B,) log-likelihood of each sequence's generated tokens."""
+    return (logprobs * mask).sum(dim=1)
+
+
+def reward_weighted_nll(sequence_logprob: Tensor, weights: Tensor) -> Tensor:
+    """ReST-EM's M-step loss: minus the weighted sum of sequence log-likelihoods (weights sum to 1)."""
+    return -(weights * sequence_logprob).sum()
+
+
+def dpo_loss(
+    chosen: Tensor,
+    rejected: Tensor,
+    ref_chosen: Tensor,
+    ref_rejected: Tensor,
+    beta: float = 0.1,
+) -> Tensor:
+    """(P,) DPO loss of each pair from the (P,) sequence log-probs of policy and reference.
+
+    >>> round(dpo_loss(*torch.tensor([[-3.0], [-5.0], [-3.0], [-5.0]])).item(), 6)  # log 2
+    0.693147
+    """
+    margin = (chosen - ref_chosen) - (rejected - ref_rejected)
+    return -torch.nn.functional.logsigmoid(beta * margin)

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-from toolgym.tokens.trajectory import Trajectory
+from toolgym.rollout import RolloutStats
+from toolgym.tokens.trajectory import Batch, Trajectory
 from toolgym.train.advantages import zero_variance_fraction
+
+
+@dataclass
+class Rollout:
+    """One step's episodes, collated, with the reference log-probs (when beta or KL-in-reward)."""
+
+    trajectories: list[Trajectory]
+    stats: RolloutStats
+    batch: Batch
+    rewards: torch.Tensor  # (B,) episode rewards
+    reference: torch.Tensor | None
+    finished: float  # perf_counter() when the rollout (and reference scoring) ended
+    dropped: int = 0  # episodes left out: groups with a user_error episode
 
 
 def without_broken_groups(trajectories: list[Trajectory], group_size: int) -> list[Trajectory]:

@@ -17,11 +17,16 @@ from toolgym.train.losses import (
     clip_fraction,
     clipped_policy_loss,
     clipped_value_loss,
+    dpo_loss,
     explained_variance,
     k3_kl,
     masked_mean,
+    reward_weighted_nll,
+    sequence_logprobs,
     sft_loss,
 )
+from toolgym.train.online_em import OnlineEM, importance_weights
+from toolgym.train.selection import rest_weights
 
 
 def sft_step(
@@ -31,6 +36,93 @@ def sft_step(
     model.train()
     loss = sft_loss(token_logprobs(model, batch), batch.loss_mask)
     return {"loss": loss.item(), "grad_norm": _update(optimizer, loss, max_grad_norm)}
+
+
+def rest_step(
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    rewards: torch.Tensor,
+    max_grad_norm: float = 1.0,
+) -> dict[str, float]:
+    """ReST's M-step on the kept samples: reward-weighted ML with weights r_i / sum_j r_j."""
+    model.train()
+    logprobs = token_logprobs(model, batch)
+    loss = reward_weighted_nll(sequence_logprobs(logprobs, batch.loss_mask), rest_weights(rewards))
+    with torch.no_grad():
+        nll = sft_loss(logprobs, batch.loss_mask).item()
+    return {"loss": loss.item(), "nll_per_token": nll,
+            "grad_norm": _update(optimizer, loss, max_grad_norm)}  # fmt: skip
+
+
+def online_em_step(
+    model: Any,
+    optimizer: OnlineEM,
+    batch: Batch,
+    rewards: torch.Tensor,
+    off_policy: bool = False,
+    clip: float | None = None,
+    temperature: float = 1.0,
+) -> dict[str, float]:
+    """One online-EM step (see ``online_em``): G, M and the parameters move once.
+
+    On-policy the batch average weighs every sample 1/B; ``off_policy`` weighs by self-normalised
+    importance ratios pi_theta / pi_old of whole sequences (``clip`` caps each ratio). Log-probs
+    are taken at the sampling ``temperature``, as the behaviour log-probs were.
+    """
+    model.train()
+    logprobs = token_logprobs(model, batch, temperature)
+    sequence = sequence_logprobs(logprobs, batch.loss_mask)
+    log_ratios = (sequence - sequence_logprobs(batch.old_logprobs, batch.loss_mask)).detach()
+    if off_policy:
+        weights = importance_weights(log_ratios, clip)
+    else:
+        weights = torch.full_like(sequence, 1.0 / sequence.numel())
+    baseline = optimizer.baseline
+    surrogate = -(weights * (rewards - baseline) * sequence).sum()
+    optimizer.zero_grad(set_to_none=True)
+    surrogate.backward()
+    reward = float((weights * rewards).sum())
+    optimizer.step(reward=reward)
+    t, average_reward = optimizer.averages
+    return {
+        "loss": surrogate.item(),
+        "em_t": float(t),
+        "em_M": average_reward,
+        "em_baseline": baseline,
+        "em_weight_max": float(weights.max()),
+        "approx_kl": approx_kl(logprobs.detach(), batch.old_logprobs, batch.loss_mask).item(),
+    }
+
+
+def dpo_step(
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    chosen: Batch,
+    rejected: Batch,
+    ref_chosen: torch.Tensor,
+    ref_rejected: torch.Tensor,
+    beta: float = 0.1,
+    max_grad_norm: float = 1.0,
+) -> dict[str, float]:
+    """One DPO update on P pairs: row i of ``chosen`` is preferred to row i of ``rejected``.
+
+    ``ref_chosen`` / ``ref_rejected`` are the (P,) reference sequence log-probs; every sequence
+    log-prob sums the assistant (loss-masked) tokens only.
+    """
+    model.train()
+    policy_chosen = sequence_logprobs(token_logprobs(model, chosen), chosen.loss_mask)
+    policy_rejected = sequence_logprobs(token_logprobs(model, rejected), rejected.loss_mask)
+    losses = dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta)
+    loss = losses.mean()
+    with torch.no_grad():
+        margins = beta * ((policy_chosen - ref_chosen) - (policy_rejected - ref_rejected))
+    return {
+        "loss": loss.item(),
+        "dpo_margin": margins.mean().item(),
+        "dpo_accuracy": (margins > 0).float().mean().item(),
+        "grad_norm": _update(optimizer, loss, max_grad_norm),
+    }
 
 
 @dataclass(frozen=True)
