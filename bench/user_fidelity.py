@@ -80,11 +80,15 @@ def main() -> None:
     seconds = time.perf_counter() - start
     facts = [f for r in rows for f in r["facts"]]
     stats = user.stats
-    print(f"user model {backend.fingerprint}; prompt {args.prompt or 'bundled (toolgym/users/prompts/user.md)'}")
+    print(
+        f"user model {backend.fingerprint}; prompt {args.prompt or 'bundled (toolgym/users/prompts/user.md)'}"
+    )
     print(f"tasks {len(rows)}, hidden facts {len(facts)}")
     print(f"fact recall  mean {sum(f['recall'] for f in facts) / len(facts):.2f}, "
           f"exact {sum(f['recall'] == 1.0 for f in facts)}/{len(facts)}")  # fmt: skip
-    print(f"stop rate    {sum(r['stopped'] for r in rows)}/{len(rows)} tasks end with {STOP_SIGNAL}")
+    print(
+        f"stop rate    {sum(r['stopped'] for r in rows)}/{len(rows)} tasks end with {STOP_SIGNAL}"
+    )
     print(f"cost         {stats.calls} calls, {stats.completion_tokens / max(stats.calls, 1):.1f} "
           f"tokens/reply, {seconds / max(stats.calls, 1):.2f} s/call, {seconds:.0f} s in all")  # fmt: skip
     if args.out:
