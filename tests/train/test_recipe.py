@@ -48,7 +48,10 @@ def test_recipe_errors_name_the_stage_and_field(tmp_path):
     result = runner.invoke(app, ["recipe", "--set", "sft.stepz=3"])
     assert result.exit_code == 2 and "stage 'sft': stepz: Extra inputs" in result.output
     result = runner.invoke(app, ["recipe", "--set", "rl.algo=sft"])
-    assert result.exit_code == 2 and "rl.algo: choose an RL algorithm" in result.output
+    assert (
+        result.exit_code == 2
+        and "rl.algo: choose a learning-from-rollouts algorithm" in result.output
+    )
 
 
 def test_recipe_checks_freeze_layers_before_training(tmp_path):

@@ -21,7 +21,9 @@ def plot_learning_curve(metrics_path: Path, png_path: Path, title: str = "") -> 
     if train:
         axis.plot(*zip(*train, strict=True), label="train reward (mean)", color="tab:blue")
     if train_loss:
-        axis.plot(*zip(*train_loss, strict=True), label="SFT loss", color="tab:gray")
+        axis.plot(
+            *zip(*train_loss, strict=True), label="loss (SFT, DPO from data)", color="tab:gray"
+        )
     if evals:
         axis.plot(*zip(*evals, strict=True), "o-", label="test success rate", color="tab:green")
     axis.set_xlabel("step")

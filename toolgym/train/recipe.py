@@ -72,7 +72,10 @@ class RecipeConfig(BaseModel):
         )
         rl = _stage("rl", shared | self.rl | {"init": self.out / "sft", "out": self.out / "rl"})
         if rl.algo == "sft":
-            raise ValueError("recipe rl.algo: choose an RL algorithm (grpo, rloo, reinforce, ppo)")
+            raise ValueError(
+                "recipe rl.algo: choose a learning-from-rollouts algorithm "
+                "(grpo, rloo, reinforce, ppo, rest, online-em, dagger, dpo)"
+            )
         return sft, rl
 
 

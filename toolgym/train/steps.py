@@ -45,7 +45,7 @@ def rest_step(
     rewards: torch.Tensor,
     max_grad_norm: float = 1.0,
 ) -> dict[str, float]:
-    """ReST's M-step on the kept samples: reward-weighted ML with weights r_i / sum_j r_j."""
+    """ReST's M-step on kept samples: reward-weighted ML, weights r_i / sum_j r_j over these rows."""
     model.train()
     logprobs = token_logprobs(model, batch)
     loss = reward_weighted_nll(sequence_logprobs(logprobs, batch.loss_mask), rest_weights(rewards))
