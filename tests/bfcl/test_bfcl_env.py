@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 from toolgym.bfcl import ENV_IDS, register_bfcl
 from toolgym.bfcl.env import BFCLEnv, make_bfcl_env
-from toolgym.policies import OraclePolicy, RandomPolicy, play
+from toolgym.policies import ExpertPolicy, OraclePolicy, RandomPolicy, play
 from toolgym.tooling import ToolCall
 
 pytestmark = pytest.mark.skipif(
@@ -40,13 +40,16 @@ def test_check_env(env_id):
         check_env(env.unwrapped)
 
 
+@pytest.mark.parametrize(
+    "policy", [OraclePolicy, ExpertPolicy]
+)  # the expert labels DAgger's states
 @pytest.mark.parametrize("tool_format", ["hermes", "glm"])
 @pytest.mark.parametrize("category", list(ENV_IDS))
-def test_the_oracle_scores_100_percent_on_every_entry(category, tool_format):
+def test_the_oracle_scores_100_percent_on_every_entry(category, tool_format, policy):
     env = gym.make(ENV_IDS[category], split="test", format=tool_format)
     tasks = env.unwrapped.tasks
     for task in tasks:
-        result = play(env, OraclePolicy(), task_id=task.id)
+        result = play(env, policy(), task_id=task.id)
         assert result.steps == 1 and result.end_reason == "answered" and result.terminated
         assert result.components["completion"] == 1.0 == result.total_reward, (
             task.id,

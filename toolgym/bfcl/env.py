@@ -112,6 +112,16 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
             parts.append(self.tool_format.render_tools(self.entries[task.id].specs))
         return "\n\n".join(p.strip() for p in parts if p.strip())
 
+    def expert_message(self) -> str:
+        """The entry's gold message (DAgger's expert): its first possible answer's calls.
+
+        For irrelevance entries, a reply without a call.
+        """
+        task = self.task
+        return (
+            self.tool_format.render_calls(task.gold_calls[0]) if task.gold_calls else task.answer()
+        )
+
     def step(self, action: str) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:
         """Judge one assistant message and end the episode (see the module docstring)."""
         if self._done:
