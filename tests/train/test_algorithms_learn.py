@@ -153,3 +153,18 @@ def test_bad_algorithm_settings_are_refused(fields, message):
 
     with pytest.raises(ValidationError, match=message):
         TrainConfig(**BASE | fields)
+
+
+class NoExpert(ToolEnv):
+    expert_message = None  # an env that cannot label states
+
+
+def test_dagger_on_an_env_without_an_expert_is_refused(tmp_path):
+    if "toolgym-test/NoExpert-v0" not in gym.registry:
+        gym.register(
+            "toolgym-test/NoExpert-v0",
+            entry_point=lambda **kw: NoExpert(make_toy(**kw).suite, make_toy(**kw).tasks),
+        )
+    config = TrainConfig(**BASE | {"env": "toolgym-test/NoExpert-v0"}, algo="dagger", out=tmp_path)
+    with pytest.raises(ValueError, match="algo=dagger labels states with the env's expert_message"):
+        Trainer(config, progress=False)

@@ -77,6 +77,12 @@ class Trainer(Updates):
         data = self.sft_data or self.preference_data
         self.train_tasks = list(data) if data else self._env_tasks("train")
         self.aggregate = Aggregate()  # DAgger's dataset
+        if (
+            config.algo == "dagger"
+            and getattr(self._env("train").unwrapped, "expert_message", None) is None
+        ):
+            raise ValueError(f"algo=dagger labels states with the env's expert_message(), and "
+                             f"{config.env} has none (ToolEnv and BFCLEnv do)")  # fmt: skip
         self.episodes = 0  # env episodes consumed so far: rollouts and oracle demonstrations
         self.test_tasks = self._env_tasks("test")[: config.eval_tasks]
         self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
