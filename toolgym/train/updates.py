@@ -201,10 +201,10 @@ class Updates:
             chosen = collate([c for c, _ in pairs], pad)
             rejected = collate([r for _, r in pairs], pad)
             with torch.no_grad():
-                ref_chosen = sequence_logprobs(
-                    token_logprobs(self.reference, chosen), chosen.loss_mask
+                ref_chosen, ref_rejected = (
+                    sequence_logprobs(token_logprobs(self.reference, b), b.loss_mask)
+                    for b in (chosen, rejected)
                 )
-                ref_rejected = sequence_logprobs(token_logprobs(self.reference, rejected), rejected.loss_mask)  # fmt: skip
             for index in self._minibatches(len(pairs)):
                 stats = dpo_step(self.model, self.optimizer, _rows(chosen, index), _rows(rejected, index),
                                  ref_chosen[index], ref_rejected[index], self.config.dpo_beta,
