@@ -13,6 +13,7 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,11 @@ class Trainer(Updates):
         start = time.perf_counter()
         tasks = self._next_tasks()
         metrics = self._update(tasks)
-        self.scheduler.step()
+        # An iteration without an update (ReST kept nothing, DPO found no pair) still advances
+        # the schedule, which counts iterations; torch warns about that order.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+            self.scheduler.step()
         self.step += 1
         return {
             "step": self.step,
