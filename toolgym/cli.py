@@ -247,7 +247,7 @@ def train(
         ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
-    steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Iterations (rollout, then update).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
     init: Annotated[
         Path | None, typer.Option(help="Start from another run's latest checkpoint.")

@@ -44,7 +44,9 @@ class TrainConfig(BaseModel):
         "OpenAI shape) to train on instead of the env's oracle trajectories.",
     )
     out: Path = Field(default=Path("runs/latest"), description="Run directory.")
-    steps: int = Field(default=50, ge=1, description="Optimizer steps.")
+    steps: int = Field(
+        default=50, ge=1, description="Iterations: rollout (or data), then the algorithm's updates."
+    )
     tasks_per_step: int = Field(default=4, ge=1, description="Tasks per step (GRPO groups).")
     group_size: int = Field(
         default=8, ge=1, description="Samples per task: GRPO/RLOO/DPO groups, ReST's K (1 for SFT)."
