@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from toolgym.eval import report
+from toolgym.eval.mask_view import FOLD_KEEP
 from toolgym.eval.report import write_report
 from toolgym.eval.results import load_run
 
@@ -330,7 +330,7 @@ def test_long_stream_is_capped(tmp_path: Path) -> None:
     page = write_report(write_run(tmp_path / "run", [row], SUMMARY)).read_text()
     spans = parse(page).views[0]
     assert sum("t" in c for c in spans) == 50  # every trainable token stays
-    assert len(spans) == 2 * report.FOLD_KEEP + 50
+    assert len(spans) == 2 * FOLD_KEEP + 50
     assert "19,904 context tokens left out" in page
     assert "results.jsonl has every token" in page
     assert len(page) < 100_000

@@ -13,31 +13,24 @@ template language. Every piece of run data is escaped (model output is untrusted
 a few lines of inline JS are the only assets, and nothing is fetched. Rows are read defensively: a
 missing or odd field shows as a dash, an unreadable line is counted and skipped.
 
-Size: a token stream longer than ``MAX_MASK_PIECES`` keeps its trainable tokens and the ends of
-each long context run (the middles are left out, with a note); shorter streams fold long context
-runs behind a button. ``results.jsonl`` always has the full stream.
+The mask view of each episode is drawn by ``mask_view.py``.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from toolgym.eval.mask_view import mask_html
 from toolgym.eval.metrics import FAILURE_KINDS
 from toolgym.eval.results import Run, TaskStats, as_mapping, load_run, num, task_stats
 
-MAX_MASK_PIECES = 3000  # an episode's stream longer than this loses its folded middles
-FOLD_OVER = 160  # context (untrainable) runs longer than this are folded ...
-FOLD_KEEP = 48  # ... keeping this many pieces visible at each end
 SYSTEM_PREVIEW = 160  # characters of a system prompt shown before it is opened
-_SPECIAL = re.compile(r"^<\|[^|<>]{1,40}\|>$|^</?s>$|^\[[A-Z_]{2,20}\]$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def write_report(run_dir: Path) -> Path:
@@ -273,7 +266,7 @@ def _episode_html(index: int, row: Mapping[str, Any], systems: dict[str, int]) -
         f"<details class='ep {'ok' if success else 'bad'}' id='ep-{index}'{' open' if index == 0 else ''}>"
         f"{head}<div class='body'>"
         f"<div class='cols'><div class='col'><h4>Conversation</h4>{_conversation_html(row.get('messages'), index, systems)}</div>"
-        f"<div class='col'><h4>Token stream (mask view)</h4>{_mask_html(row.get('mask_view'))}</div></div>"
+        f"<div class='col'><h4>Token stream (mask view)</h4>{mask_html(row.get('mask_view'))}</div></div>"
         f"<div class='cols'><div class='col'><h4>Rewards per step</h4>{_steps_html(row.get('steps'))}</div>"
         f"<div class='col'><h4>Episode</h4>{_episode_facts(row, timing)}</div></div>"
         "</div></details>"
@@ -330,88 +323,6 @@ def _conversation_html(messages: Any, index: int = 0, systems: dict[str, int] | 
         out.append(f"<div class='msg {cls}'><div class='role'>{label}</div>{body}</div>")
     out.append("</div>")
     return "".join(out)
-
-
-def _mask_html(view: Any) -> str:
-    """The token stream as spans, trainable ones highlighted; long context runs folded."""
-    legend = (
-        "<div class='legend'><span class='t'>trainable</span><span>context (masked)</span>"
-        "<span class='sp'>special</span> <em>·</em> space <em>↵</em> newline <em>→</em> tab</div>"
-    )
-    v = as_mapping(view)
-    pieces, flags = v.get("pieces"), v.get("trainable")
-    if not isinstance(pieces, list) or not isinstance(flags, list):
-        return "<p class='dim'>no mask view for this episode</p>"
-    note = ""
-    if len(pieces) != len(flags):
-        note = f"<p class='note'>{len(pieces)} pieces but {len(flags)} flags; shown up to the shorter.</p>"
-    stream = [(str(p), bool(f)) for p, f in zip(pieces, flags, strict=False)]
-    trainable = sum(f for _, f in stream)
-    keep_hidden = len(stream) <= MAX_MASK_PIECES
-    out: list[str] = []
-    shown = 0
-    for flag, run in _runs(stream):
-        if not flag and len(run) > FOLD_OVER:
-            middle = run[FOLD_KEEP:-FOLD_KEEP]
-            out.extend(_piece(p, False) for p in run[:FOLD_KEEP])
-            if keep_hidden:
-                out.append(
-                    f"<button class='fold' type='button' title='show or hide'>⋯ {len(middle):,} context tokens ⋯</button>"
-                    f"<span class='folded'>{''.join(_piece(p, False) for p in middle)}</span>"
-                )
-            else:
-                out.append(f"<span class='gap'>⋯ {len(middle):,} context tokens left out ⋯</span>")
-            out.extend(_piece(p, False) for p in run[-FOLD_KEEP:])
-            shown += 2 * FOLD_KEEP
-        else:
-            room = MAX_MASK_PIECES - shown
-            out.extend(_piece(p, flag) for p in run[:room])
-            shown += min(len(run), room)
-        if shown >= MAX_MASK_PIECES:
-            break
-    total = f"{len(stream):,} tokens, {trainable:,} trainable"
-    if not keep_hidden:
-        note += (
-            f"<p class='note'>Long stream ({total}): the middles of long context runs are left "
-            "out of this page; results.jsonl has every token.</p>"
-        )
-    if shown >= MAX_MASK_PIECES:
-        note += f"<p class='note'>Cut after {MAX_MASK_PIECES:,} tokens ({total}).</p>"
-    return (
-        f"{legend}<div class='count dim'>{total}</div>{note}<div class='mask'>{''.join(out)}</div>"
-    )
-
-
-def _runs(stream: Sequence[tuple[str, bool]]) -> Iterable[tuple[bool, list[str]]]:
-    """Maximal runs of pieces with the same trainable flag."""
-    run: list[str] = []
-    flag = False
-    for piece, f in stream:
-        if run and f != flag:
-            yield flag, run
-            run = []
-        flag = f
-        run.append(piece)
-    if run:
-        yield flag, run
-
-
-def _piece(text: str, trainable: bool) -> str:
-    classes = ["t"] if trainable else []
-    if _SPECIAL.match(text):
-        classes.append("sp")
-    attr = f" class='{' '.join(classes)}'" if classes else ""
-    return f"<span{attr}>{_visible(text)}</span>"
-
-
-def _visible(text: str) -> str:
-    """Escaped piece text with spaces, tabs, newlines and control characters made visible."""
-    if not text:
-        return "<em>∅</em>"
-    out = html.escape(text)
-    out = out.replace(" ", "<em>·</em>").replace("\t", "<em>→</em>").replace("\r", "<em>␍</em>")
-    out = out.replace("\n", "<em>↵</em>\n")
-    return _CONTROL.sub(lambda m: f"<em>\\x{ord(m.group()):02x}</em>", out)
 
 
 def _steps_html(steps: Any) -> str:
