@@ -116,7 +116,7 @@ def test_prompt_is_filled_from_the_task_and_answer():
     task = next(t for t in TASKS if t.id == LOOKUP)
     prompt = LLMJudge(Fixed("")).prompt(task, "You have $3 events {x}.")
     assert task.instruction in prompt and task.context in prompt and task.gold_answer in prompt
-    assert '- any one of: "3", "three"' in prompt
+    assert render_required(task.required_outputs) in prompt and "3 (number)" in prompt
     assert "You have $3 events {x}." in prompt  # answers are data: '$' in them is kept as is
     bare = Task(id="t", suite="s", instruction="Say hi.")
     prompt = LLMJudge(

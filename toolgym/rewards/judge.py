@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
+from toolgym.answers.model import Fact, RequiredOutput
 from toolgym.episode import Episode
 from toolgym.rewards.registry import EpisodeReward
 from toolgym.tasks import Task
@@ -106,13 +107,19 @@ def parse_verdict(text: str) -> Verdict:
     return Verdict(lines[hit] == "VERDICT: PASS", text, None)
 
 
-def render_required(required: Sequence[str | list[str]]) -> str:
+def render_required(required: Sequence[RequiredOutput]) -> str:
     """A task's required outputs as a readable list (``"(none)"`` when there are none).
 
     Examples:
         >>> print(render_required(["yuki@example.com", ["3", "three"]]))
         - "yuki@example.com"
         - any one of: "3", "three"
+        >>> print(render_required([Fact(value="10:00", kind="time", subject="standup"),
+        ...     Fact(value=332477, kind="number", tolerance=0.01),
+        ...     Fact(value="Ashen Tide", subject="Heira", distractors=["The Glass River"])]))
+        - 10:00 (time) for "standup"
+        - 332477 (number, within 1%)
+        - "Ashen Tide" (text, not "The Glass River") for "Heira"
     """
     if not required:
         return "(none)"
@@ -120,9 +127,30 @@ def render_required(required: Sequence[str | list[str]]) -> str:
     for item in required:
         if isinstance(item, str):
             lines.append(f"- {_quote(item)}")
-        else:
+        elif isinstance(item, list):
             lines.append("- any one of: " + ", ".join(map(_quote, item)))
+        else:
+            lines.append(f"- {_render_fact(item)}")
     return "\n".join(lines)
+
+
+def _render_fact(fact: Fact) -> str:
+    if fact.kind == "number":
+        value = fact.value
+        shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    elif fact.kind in ("text", "id"):
+        shown = _quote(str(fact.value))
+    else:
+        shown = str(fact.value)
+    notes: list[str] = [fact.kind]
+    if fact.alternatives:
+        notes.append("or " + " / ".join(map(_quote, fact.alternatives)))
+    if fact.tolerance:
+        notes.append(f"within {fact.tolerance * 100:g}%")
+    if fact.distractors:
+        notes.append("not " + " / ".join(map(_quote, fact.distractors)))
+    subject = f" for {' / '.join(map(_quote, fact.subjects))}" if fact.subjects else ""
+    return f"{shown} ({', '.join(notes)}){subject}"
 
 
 def _quote(text: str) -> str:
