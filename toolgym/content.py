@@ -10,6 +10,7 @@ top-level ``tools`` module is ever imported or installed.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import os
 import sys
@@ -74,14 +75,30 @@ def load_suite(name: str, prefer: Path | None = None) -> ToolSuite:
     return _suites[folder]
 
 
+def load_suite_part(name: str, part: str) -> types.ModuleType | None:
+    """Import the optional module ``tools/<name>/<part>.py`` of a suite (None if it has none).
+
+    E.g. ``load_suite_part("calendar", "audit")`` for the reward audit's hooks.
+    """
+    folder = find_suite_dir(name)
+    if not (folder / f"{part}.py").is_file():
+        return None
+    load_suite(name)
+    return importlib.import_module(f"{_module_name(folder)}.{part}")
+
+
+def _module_name(folder: Path) -> str:
+    """The module name of a suite folder (distinct roots may hold suites of the same name)."""
+    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]  # stable across processes
+    return f"{_NAMESPACE}.{folder.name}_{digest}"
+
+
 def _import_folder(folder: Path) -> types.ModuleType:
     if _NAMESPACE not in sys.modules:
         namespace = types.ModuleType(_NAMESPACE)
         namespace.__path__ = []
         sys.modules[_NAMESPACE] = namespace
-    # Distinct roots may hold suites of the same name: key the module by its folder.
-    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]  # stable across processes
-    module_name = f"{_NAMESPACE}.{folder.name}_{digest}"
+    module_name = _module_name(folder)
     spec = importlib.util.spec_from_file_location(
         module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
     )

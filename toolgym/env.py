@@ -33,11 +33,14 @@ import gymnasium as gym
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolgym.episode import TRUNCATING_REASONS, EndReason, Episode, Turn
+from toolgym.answers import check_answer
+from toolgym.episode import TRUNCATING_REASONS, CallRole, EndReason, Episode, Turn
 from toolgym.formats import FormatName, get_format
-from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, Verdict, same_calls
+from toolgym.gold import GoldCursor, GoldPlan
+from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, Verdict, completion_check
 from toolgym.spaces import Messages, Text
-from toolgym.suite import CallOutcome, ToolSuite, state_hash
+from toolgym.state_compare import canonical_hash, rename_ids
+from toolgym.suite import CallOutcome, ToolSuite
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall, ToolKind
 from toolgym.users import ScriptedUser, UserSimulator, UserUnavailable
@@ -123,7 +126,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self._parameters = {
             s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs
         }
-        self._gold_cache: dict[str, tuple[list[list[ToolCall]], str]] = {}
+        self._plans: dict[str, GoldPlan] = {}
         self.timings: defaultdict[str, float] = defaultdict(float)
         self.episode: Episode | None = None
         self._done = True
@@ -137,9 +140,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         super().reset(seed=seed)
         self.task = choose_task(options or {}, self._tasks_by_id, self.np_random)
         self.state = self.suite.initial_state(self.task)
-        gold, _ = self._gold(self.task)
-        self._gold_steps, self._gold_pointer = gold, 0
-        self._revealed: set[int] = set()
+        self.cursor = GoldCursor(self.gold_plan(self.task), self.suite)
         self._invalid_streak = 0
         first = self.user.start(self.task)
         messages = [
@@ -172,18 +173,11 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         ]
         return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
-    def _gold(self, task: Task) -> tuple[list[list[ToolCall]], str]:
-        """Gold steps with canonical arguments, and the expected final state hash (cached)."""
-        if task.id not in self._gold_cache:
-            steps = [[self.suite.normalize_call(c) for c in step] for step in task.gold_calls]
-            if task.expected_state is not None:
-                expected = state_hash(self.suite.state_type.model_validate(task.expected_state))
-            else:
-                initial = self.suite.initial_state(task)
-                _, final = self.suite.replay(initial, task.flat_gold_calls, writes_only=True)
-                expected = state_hash(final)
-            self._gold_cache[task.id] = (steps, expected)
-        return self._gold_cache[task.id]
+    def gold_plan(self, task: Task) -> GoldPlan:
+        """The task's gold on this env's suite: canonical steps, created ids, end state (cached)."""
+        if task.id not in self._plans:
+            self._plans[task.id] = GoldPlan.build(self.suite, task)
+        return self._plans[task.id]
 
     # ------------------------------------------------------------------- step
     def step(self, action: str) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:
@@ -197,7 +191,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         episode = self.episode
         start = time.perf_counter()
         parsed = self.tool_format.parse(action, self._parameters)
-        turn = Turn(len(episode.turns), action, parsed, self._expected_calls())
+        turn = Turn(len(episode.turns), action, parsed)
+        turn.gold.open_steps = self._open_steps()
+        self._matched_refs: list[tuple[int, int]] = []
         self.timings["parse"] += time.perf_counter() - start
         episode.turns.append(turn)
         episode.messages.append({"role": "assistant", "content": action})
@@ -233,6 +229,8 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         if len(parsed.calls) > self.limits.max_calls_per_turn:
             return [], "max_calls_per_turn"
         observation = [self._run_call(turn, call) for call in parsed.calls]
+        touched = {ref[0] for ref in self._matched_refs}
+        turn.gold.completes_steps = all(self.cursor.step_complete(i) for i in touched)
         if parsed.errors:
             errors = "; ".join(parsed.errors)
             observation.append(
@@ -244,8 +242,6 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             )
             return observation, ("malformed" if self.halt_on_malformed else None)
         if parsed.calls:
-            if turn.expected_calls and same_calls(turn.calls, turn.expected_calls):
-                self._gold_pointer += 1
             return observation, None
         start = time.perf_counter()
         try:
@@ -256,18 +252,61 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         finally:
             self.timings["user"] += time.perf_counter() - start
         if reply.stop:
-            self.episode.final_answer = parsed.content  # type: ignore[union-attr]
+            turn.gold.talk = "answered"
+            turn.gold.talk_correct = self._check_answer(parsed.content)
             return observation, "answered"
-        self._revealed.update(reply.revealed)
+        new = set(reply.revealed) - self.cursor.revealed
+        self.cursor.revealed.update(reply.revealed)
+        turn.gold.talk, turn.gold.talk_correct = ("asked", True) if new else ("replied", False)
         return [{"role": "user", "content": reply.text or ""}], None
 
     def _run_call(self, turn: Turn, call: ToolCall) -> dict[str, str]:
-        outcome, self.state = self.suite.execute(self.state, call)
+        before = self.state
+        outcome, self.state = self.suite.execute(before, call)
         self.timings["validate"] += outcome.validate_s
         self.timings["execute"] += outcome.execute_s
         turn.outcomes.append(outcome)
         turn.calls.append(outcome.normalized or call)
+        start = time.perf_counter()
+        role, gold = self._judge_call(outcome, before)
+        self.timings["gold"] += time.perf_counter() - start
+        turn.gold.roles.append(role)
+        turn.gold.matched.append(gold)
         return {"role": "tool", "name": call.name, "content": self._tool_text(outcome)}
+
+    def _judge_call(self, outcome: CallOutcome, before: Any) -> tuple[CallRole, ToolCall | None]:
+        """Match an executed call against the gold cursor; its role for the process rewards."""
+        if outcome.kind is None:  # an unknown tool
+            return "wrong", None
+        blocked = self._blocked_steps()
+        found = self.cursor.match(outcome.normalized or outcome.call, outcome, before, self.state)
+        if found is not None:
+            ref, gold = found
+            self._matched_refs.append(ref)
+            return ("wrong" if ref[0] in blocked else "match"), gold
+        free = outcome.kind is ToolKind.READ and outcome.error_kind != "invalid_arguments"
+        if free and self.task.extra_reads == "free" and self.task.gold_calls:
+            return "extra_read", None
+        return "wrong", None
+
+    def _check_answer(self, answer: str) -> bool:
+        """Record the final answer, the final state and the answer checks; whether all hold."""
+        episode, cursor = self.episode, self.cursor
+        assert episode is not None
+        episode.final_answer = answer
+        episode.state = cursor.plan.compare(self.state)
+        id_map = {**cursor.id_map, **episode.state.id_map}
+        episode.answer_check = check_answer(
+            answer, self.task.required_outputs, self.task.forbidden, id_map=id_map
+        )
+        episode.guessed_facts = sorted(cursor.guessed | set(cursor.missing_facts()))
+        return (
+            cursor.complete
+            and episode.state.same
+            and not episode.guessed_facts
+            and episode.answer_check.passed
+            and not (not self.task.gold_calls and episode.num_calls)
+        )
 
     def _tool_text(self, outcome: CallOutcome) -> str:
         text = (
@@ -283,29 +322,40 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
     def expert_message(self) -> str:
         """The gold next assistant message from the current state (DAgger's expert).
 
-        The questions for hidden facts that are due and not yet revealed, else the gold next
-        step's calls in the env's tool format, else the task's final answer. It follows the
-        episode as it went: after an off-gold call the gold step is still next.
+        The questions for hidden facts that are due and not yet revealed, else the remaining
+        calls of the first enabled gold step (as the task wrote them, ids mapped onto the
+        episode's) in the env's tool format, else the task's final answer (ids mapped). It
+        follows the episode as it went: after an off-gold call the gold steps are still open.
         """
-        pointer = self._gold_pointer
-        questions = [
-            fact.question
-            for i, fact in enumerate(self.task.user.hidden)
-            if i not in self._revealed and fact.before_step <= pointer
-        ]
+        cursor = self.cursor
+        questions = [self.task.user.hidden[i].question for i in cursor.due_facts()]
         if questions:
             return " ".join(questions)
-        if pointer < len(self._gold_steps):
-            return self.tool_format.render_calls(self.task.gold_calls[pointer])  # as written
-        return self.task.answer()
+        enabled = cursor.enabled_steps()
+        if enabled:
+            step = enabled[0]
+            written = self.task.step_calls[step]
+            calls = [
+                cursor.translate(call)
+                for j, call in enumerate(written)
+                if (step, j) not in cursor.done
+            ]
+            return self.tool_format.render_calls(calls)
+        comparison = cursor.plan.compare(self.state)
+        return rename_ids(self.task.answer(), {**cursor.id_map, **comparison.id_map})
 
-    def _expected_calls(self) -> list[ToolCall]:
-        """The gold next step, or [] when the gold trajectory talks here (asks, or answers)."""
-        pointer = self._gold_pointer
-        for i, fact in enumerate(self.task.user.hidden):
-            if i not in self._revealed and fact.before_step <= pointer:
-                return []
-        return self._gold_steps[pointer] if pointer < len(self._gold_steps) else []
+    def _blocked_steps(self) -> set[int]:
+        """Steps that need a must-ask hidden fact the user has not revealed yet."""
+        return {
+            fact.before_step
+            for i, fact in enumerate(self.task.user.hidden)
+            if fact.must_ask and i not in self.cursor.revealed
+        }
+
+    def _open_steps(self) -> list[list[ToolCall]]:
+        """The remaining calls of each reachable gold step the agent may make now."""
+        blocked = self._blocked_steps()
+        return [self.cursor.remaining(i) for i in self.cursor.reachable_steps() if i not in blocked]
 
     def _limit_reached(self, turn: Turn) -> EndReason | None:
         self._invalid_streak = self._invalid_streak + 1 if turn.invalid else 0
@@ -320,8 +370,11 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         episode = self.episode
         assert episode is not None
         episode.end_reason = end
-        episode.final_state_hash = state_hash(self.state)
-        episode.expected_state_hash = self._gold(self.task)[1]
+        plan = self.cursor.plan
+        if episode.state is None:
+            episode.state = plan.compare(self.state)
+        episode.final_state_hash = self._state_key(self.state.model_dump(mode="json"))
+        episode.expected_state_hash = self._state_key(plan.expected)
         if self.judge is not None:  # once per episode; the judge components read the verdict
             start = time.perf_counter()
             episode.judge_verdict = self.judge.judge(episode)
@@ -348,11 +401,20 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             "write_calls": sum(
                 o.kind is ToolKind.WRITE and o.ok for t in episode.turns for o in t.outcomes
             ),
-            "state_hash": episode.final_state_hash if self._done else state_hash(self.state),
+            "state_hash": (
+                episode.final_state_hash
+                if self._done
+                else self._state_key(self.state.model_dump(mode="json"))
+            ),
             "expected_state_hash": episode.expected_state_hash,
+            "completion": _completion_dict(episode) if self._done else None,
             "user_error": episode.user_error,
             "judge": _verdict_dict(episode.judge_verdict),
         }
+
+    def _state_key(self, data: dict[str, Any]) -> str:
+        """Hash of a state dump up to generated ids: equal hashes = the same state."""
+        return canonical_hash(data, self.cursor.plan.initial_ids, self.suite.generated_ids)
 
     def render(self) -> str | None:
         """The conversation so far as plain text (``render_mode="ansi"``)."""
@@ -362,6 +424,17 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}"
             for m in self.episode.messages
         )
+
+
+def _completion_dict(episode: Episode) -> dict[str, Any]:
+    check = completion_check(episode)
+    return {
+        "passed": check.passed,
+        "reasons": list(check.reasons),
+        "state_differences": list(episode.state.differences) if episode.state else [],
+        "answer_failures": list(episode.answer_check.failures) if episode.answer_check else [],
+        "guessed_facts": list(episode.guessed_facts),
+    }
 
 
 def _verdict_dict(verdict: Verdict | None) -> dict[str, Any] | None:

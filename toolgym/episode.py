@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from toolgym.formats import ParsedTurn
+from toolgym.state_compare import StateComparison
 from toolgym.suite import CallOutcome
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
 
 if TYPE_CHECKING:
+    from toolgym.answers import AnswerCheck
     from toolgym.rewards.judge import Verdict
 
 EndReason = Literal[
@@ -26,6 +28,41 @@ TRUNCATING_REASONS: frozenset[str] = frozenset(
 )
 
 
+CallRole = Literal["match", "extra_read", "wrong"]
+"""How a call relates to the gold: it made a reachable gold call (or an equivalent one), it is a
+READ outside the gold (free unless the task marks extra reads wasteful), or anything else."""
+
+TalkKind = Literal["none", "asked", "replied", "answered"]
+"""What a turn without calls did: nothing reached the user (malformed), it drew out a hidden
+fact, the user replied without revealing one (a confirmation, a nudge), or the user took it as the
+final answer."""
+
+
+@dataclass
+class TurnGold:
+    """What the gold cursor made of one turn (the process rewards read this).
+
+    Attributes:
+        open_steps: The remaining calls of each gold step the agent could make at the start of
+            the turn (reachable steps, ids mapped onto the episode's); ``[]`` when the gold talks.
+        roles: One role per executed call, in order.
+        matched: The gold call each executed call matched (``None`` where it matched none).
+        completes_steps: Every gold step a matched call belongs to is complete after the turn
+            (half of a parallel step is not yet a match).
+        talk: What a turn without calls did.
+        talk_correct: ``asked``: a hidden fact was revealed. ``answered``: the gold would answer
+            here and the answer is right (every gold call done, same state, no guessed hidden
+            fact, the answer checks pass).
+    """
+
+    open_steps: list[list[ToolCall]] = field(default_factory=list)
+    roles: list[CallRole] = field(default_factory=list)
+    matched: list[ToolCall | None] = field(default_factory=list)
+    completes_steps: bool = True
+    talk: TalkKind = "none"
+    talk_correct: bool = False
+
+
 @dataclass
 class Turn:
     """One assistant turn and its consequences.
@@ -34,8 +71,7 @@ class Turn:
         index: 0-based turn number.
         text: The assistant message exactly as received.
         parsed: Its parse under the env's tool format.
-        expected_calls: What the gold trajectory does at this point: the next gold step's calls,
-            or ``[]`` when the right move is to talk (ask for a missing fact, or answer).
+        gold: What the gold cursor made of the turn.
         calls: The parsed calls with canonical arguments (defaults filled in where valid).
         outcomes: The result or error of each executed call.
     """
@@ -43,9 +79,14 @@ class Turn:
     index: int
     text: str
     parsed: ParsedTurn
-    expected_calls: list[ToolCall]
+    gold: TurnGold = field(default_factory=TurnGold)
     calls: list[ToolCall] = field(default_factory=list)
     outcomes: list[CallOutcome] = field(default_factory=list)
+
+    @property
+    def expected_calls(self) -> list[ToolCall]:
+        """The gold calls open at the start of the turn, all reachable steps together."""
+        return [call for step in self.gold.open_steps for call in step]
 
     @property
     def invalid(self) -> bool:
@@ -71,6 +112,12 @@ class Episode:
     """Why the user simulator failed, when ``end_reason == "user_error"``."""
     judge_verdict: Verdict | None = None
     """The LLM judge's verdict, set once at the end when the env has a judge."""
+    state: StateComparison | None = None
+    """The final state against the expected one (up to generated ids), set at the end."""
+    answer_check: AnswerCheck | None = None
+    """The rule checks of the final answer (facts, forbidden claims), set when it is given."""
+    guessed_facts: list[int] = field(default_factory=list)
+    """Hidden facts the agent acted without asking for (see ``HiddenFact.must_ask``)."""
 
     @property
     def num_tool_crashes(self) -> int:

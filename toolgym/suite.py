@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-import orjson
 from pydantic import BaseModel
 
+from toolgym.canonical import canonical_json
+from toolgym.state_compare import GeneratedIds
 from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind
 
 if TYPE_CHECKING:
     from toolgym.tasks import Task
 
 S = TypeVar("S", bound=BaseModel)
-
-
-def canonical_json(value: Any) -> str:
-    """Deterministic JSON text: sorted keys, no spaces, UTF-8 kept (used for hashing and equality).
-
-    >>> canonical_json({"b": 1, "a": [1.5, "é"]})
-    '{"a":[1.5,"é"],"b":1}'
-    """
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
-    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in an agent's arguments
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-        )
 
 
 def state_hash(state: BaseModel) -> str:
@@ -98,6 +84,8 @@ class ToolSuite(Generic[S]):
         instructions: System-prompt text telling the agent what it is and how to behave.
         generate_tasks: Optional procedural generator ``(split, n, seed) -> Iterable[Task]``;
             train and test outputs must be disjoint for every seed.
+        generated_ids: The ids the tools generate (event ids, booking ids), so that completion
+            compares states up to them (:mod:`toolgym.state_compare`). Default: none.
     """
 
     name: str
@@ -106,6 +94,7 @@ class ToolSuite(Generic[S]):
     make_state: Callable[[int], S]
     instructions: str = ""
     generate_tasks: Callable[[str, int, int], Iterable[Task]] | None = None
+    generated_ids: GeneratedIds = field(default_factory=GeneratedIds)
     _by_name: dict[str, Tool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

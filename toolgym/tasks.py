@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from toolgym.answers.model import Fact, Forbidden, RequiredOutput
 from toolgym.tooling import ToolCall
 
 Category = Literal["single", "multi", "parallel", "dependent", "clarify", "no_call", "error"]
@@ -34,8 +35,13 @@ class HiddenFact(BaseModel):
     before_step: int = Field(
         default=0,
         ge=0,
-        description="Index of the gold step that needs this fact: the agent should ask for it "
-        "after the earlier gold steps and before this one (0 = before any call).",
+        description="Index of the gold step that needs this fact (len(gold_calls) = the final "
+        "answer needs it): the agent must have it before making that step's calls.",
+    )
+    must_ask: bool = Field(
+        default=True,
+        description="Whether the agent must ask for this fact before the step that needs it; "
+        "acting without it is a guess (completion 0, reason 'guessed_hidden_fact').",
     )
 
     @model_validator(mode="after")
@@ -65,6 +71,19 @@ class UserProfile(BaseModel):
     style: str | None = Field(default=None, description="How the user talks (for LLM users).")
 
 
+class GoldStep(BaseModel):
+    """One gold step: calls made together (parallel) and the steps that must come first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calls: list[ToolCall] = Field(min_length=1, description="The step's calls (any order).")
+    after: list[int] | None = Field(
+        default=None,
+        description="Indices of the gold steps that must be complete before this one; [] = "
+        "independent. Unset: the previous step (a plain list step means the same).",
+    )
+
+
 class Task(BaseModel):
     """One task of a suite: instruction, user, start state, gold calls and required outputs."""
 
@@ -84,17 +103,29 @@ class Task(BaseModel):
     initial_state: dict[str, Any] | None = Field(
         default=None, description="Explicit start state; overrides world_seed when present."
     )
-    gold_calls: list[list[ToolCall]] = Field(
+    gold_calls: list[list[ToolCall] | GoldStep] = Field(
         default_factory=list,
-        description="Gold tool calls, one inner list per assistant turn (several = parallel).",
+        description="Gold steps, a partial order: each a list of calls made together (after the "
+        "previous step) or a GoldStep naming the steps it comes after. Steps that do not depend "
+        "on each other may run in any order.",
     )
-    required_outputs: list[str | list[str]] = Field(
+    required_outputs: list[RequiredOutput] = Field(
         default_factory=list,
-        description="Strings the final answer must contain (case-insensitive); a list means any "
-        "one of its alternatives.",
+        description="What the final answer must state: a substring (case-insensitive), a list "
+        "of alternative substrings, or a Fact (a value of a kind, optionally bound to a subject).",
+    )
+    forbidden: list[Forbidden] = Field(
+        default_factory=list,
+        description="What the final answer must not state: whole-word strings, claim families "
+        "(success, not_found; negated mentions allowed) or facts.",
     )
     gold_answer: str | None = Field(
-        default=None, description="A correct final answer; must contain every required output."
+        default=None, description="A correct final answer; it must pass the answer checks."
+    )
+    extra_reads: Literal["free", "wasteful"] = Field(
+        default="free",
+        description="What a READ call outside the gold earns in the process rewards: 'free' = 0 "
+        "(neither paid nor punished), 'wasteful' = scored as a wrong call.",
     )
     expected_state: dict[str, Any] | None = Field(
         default=None,
@@ -105,8 +136,9 @@ class Task(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Task:
-        if any(not step for step in self.gold_calls):
+        if any(isinstance(step, list) and not step for step in self.gold_calls):
             raise ValueError("gold_calls: every step must hold at least one call")
+        _check_order(self.steps)
         for fact in self.user.hidden:
             if fact.before_step > len(self.gold_calls):
                 raise ValueError(
@@ -114,22 +146,75 @@ class Task(BaseModel):
                     f"({len(self.gold_calls)})"
                 )
         if self.gold_answer is not None:
-            missing = [r for r in self.required_outputs if not output_present(r, self.gold_answer)]
-            if missing:
-                raise ValueError(f"gold_answer does not contain required outputs {missing}")
+            from toolgym.answers.check import check_answer  # the checker imports this module's kin
+
+            check = check_answer(self.gold_answer, self.required_outputs, self.forbidden)
+            if not check.passed:
+                raise ValueError(
+                    f"gold_answer fails the answer checks: {'; '.join(check.failures)}"
+                )
         return self
 
     @property
+    def steps(self) -> list[GoldStep]:
+        """The gold steps with every ``after`` filled in (a plain list step: after the previous)."""
+        out = []
+        for i, step in enumerate(self.gold_calls):
+            calls, after = (step, None) if isinstance(step, list) else (step.calls, step.after)
+            out.append(GoldStep(calls=calls, after=after if after is not None else _previous(i)))
+        return out
+
+    @property
+    def step_calls(self) -> list[list[ToolCall]]:
+        """The calls of each gold step, in the order written."""
+        return [step.calls for step in self.steps]
+
+    @property
     def flat_gold_calls(self) -> list[ToolCall]:
-        """All gold calls in order, parallel steps flattened."""
-        return [call for step in self.gold_calls for call in step]
+        """All gold calls in the order written, parallel steps flattened."""
+        return [call for step in self.step_calls for call in step]
 
     def answer(self) -> str:
         """The gold answer, or one built from the required outputs."""
         if self.gold_answer is not None:
             return self.gold_answer
-        parts = [r if isinstance(r, str) else r[0] for r in self.required_outputs]
+        parts = [_first_spelling(r) for r in self.required_outputs]
         return "Done. " + "; ".join(parts) if parts else "Done."
+
+
+def _previous(index: int) -> list[int]:
+    return [index - 1] if index else []
+
+
+def _first_spelling(item: RequiredOutput) -> str:
+    if isinstance(item, Fact):
+        return str(item.value) if not item.subjects else f"{item.subjects[0]}: {item.value}"
+    return item if isinstance(item, str) else item[0]
+
+
+def _check_order(steps: list[GoldStep]) -> None:
+    """Raise ValueError for an ``after`` index out of range or a cycle among the steps."""
+    for i, step in enumerate(steps):
+        bad = [j for j in step.after or [] if not 0 <= j < len(steps) or j == i]
+        if bad:
+            raise ValueError(
+                f"gold_calls[{i}].after: {bad} must name other steps (0..{len(steps) - 1})"
+            )
+    state = dict.fromkeys(range(len(steps)), 0)  # 0 new, 1 on the path, 2 finished
+
+    def visit(i: int, path: list[int]) -> None:
+        state[i] = 1
+        for j in steps[i].after or []:
+            if state[j] == 1:
+                cycle = " -> ".join(map(str, [*path[path.index(j) :], j]))
+                raise ValueError(f"gold_calls: the 'after' links form a cycle: steps {cycle}")
+            if state[j] == 0:
+                visit(j, [*path, j])
+        state[i] = 2
+
+    for i in range(len(steps)):
+        if state[i] == 0:
+            visit(i, [i])
 
 
 def normalize_text(text: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from toolgym.content import load_suite
+from toolgym.gold import linear_extensions
+from toolgym.state_compare import compare_states, record_ids
 from toolgym.suite import ToolSuite
 from toolgym.tasks import Task, TaskProblem, parse_task_lines
 from toolgym.tooling import InvalidArguments
@@ -55,7 +57,7 @@ def task_meaning_problems(task: Task) -> list[tuple[str, str]]:
 
 def _argument_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
     problems = []
-    for i, step in enumerate(task.gold_calls):
+    for i, step in enumerate(task.step_calls):
         for j, call in enumerate(step):
             where = f"gold_calls[{i}][{j}]"
             if not suite.has_tool(call.name):
@@ -107,13 +109,46 @@ def _state_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
 
 
 def _replay_problems(task: Task, suite: ToolSuite) -> list[tuple[str, str]]:
-    """Gold calls must succeed, except in tasks tagged 'error', where at least one must fail."""
+    """Gold calls must succeed, except in tasks tagged 'error', where at least one must fail.
+
+    Every order of the steps that their ``after`` links allow (up to 24) must end in the same
+    state up to generated ids: steps declared independent must be.
+    """
     state, failures = suite.initial_state(task), []
-    for i, step in enumerate(task.gold_calls):
+    for i, step in enumerate(task.step_calls):
         for j, call in enumerate(step):
             outcome, state = suite.execute(state, call)
             if not outcome.ok:
                 failures.append((f"gold_calls[{i}][{j}]", f"fails when replayed: {outcome.error}"))
     if "error" in task.categories:
-        return [] if failures else [("categories", "tagged 'error' but every gold call succeeds")]
-    return failures
+        problems = (
+            [] if failures else [("categories", "tagged 'error' but every gold call succeeds")]
+        )
+    else:
+        problems = failures
+    return problems + _order_problems(task, suite, state)
+
+
+def _order_problems(task: Task, suite: ToolSuite, written: BaseModel) -> list[tuple[str, str]]:
+    initial = suite.initial_state(task)
+    initial_ids = record_ids(initial.model_dump(mode="json"), suite.generated_ids)
+    steps = task.step_calls
+    for order in linear_extensions([tuple(s.after or ()) for s in task.steps])[1:]:
+        calls = [call for i in order for call in steps[i]]
+        _, final = suite.replay(suite.initial_state(task), calls, writes_only=False)
+        comparison = compare_states(
+            final.model_dump(mode="json"),
+            written.model_dump(mode="json"),
+            initial_ids,
+            suite.generated_ids,
+        )
+        if not comparison.same:
+            return [
+                (
+                    "gold_calls",
+                    f"the steps in the order {order} (allowed by their 'after' links) end in "
+                    f"another state than the written order ({'; '.join(comparison.differences)}); "
+                    "add the missing 'after' link",
+                )
+            ]
+    return []

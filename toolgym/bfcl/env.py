@@ -119,7 +119,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         """
         task = self.task
         return (
-            self.tool_format.render_calls(task.gold_calls[0]) if task.gold_calls else task.answer()
+            self.tool_format.render_calls(task.step_calls[0]) if task.gold_calls else task.answer()
         )
 
     def step(self, action: str) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from toolgym.env import ToolEnv
+from toolgym.gold import topological_order
 from toolgym.spaces import random_text
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
@@ -27,17 +28,24 @@ class TextPolicy(Protocol):
 
 
 class OraclePolicy:
-    """Plays the gold trajectory: asks for hidden facts, makes the gold calls, gives the answer."""
+    """Plays the gold trajectory: asks for hidden facts, makes the gold calls, gives the answer.
+
+    The steps run in the written order where the task's partial order allows it
+    (:func:`toolgym.gold.topological_order`); each hidden fact is asked for just before the step
+    that needs it.
+    """
 
     def reset(self, env: ToolEnv, task: Task) -> None:
         """Write the script of assistant messages for ``task`` in the env's tool format."""
         script: list[str] = []
-        for index, step in enumerate([*task.gold_calls, None]):
+        steps = task.steps
+        order = topological_order([tuple(step.after or ()) for step in steps])
+        for index in [*order, len(steps)]:
             questions = [f.question for f in task.user.hidden if f.before_step == index]
             if questions:
                 script.append(" ".join(questions))
-            if step is not None:
-                script.append(env.tool_format.render_calls(step))
+            if index < len(steps):
+                script.append(env.tool_format.render_calls(steps[index].calls))
         script.append(task.answer())
         self._script = iter(script)
 

@@ -1,7 +1,7 @@
 """Reward components (format, step-wise match, ToolRL, task completion), the Rubric, the LLM judge."""
 
 from toolgym.rewards import components
-from toolgym.rewards.components import same_calls
+from toolgym.rewards.components import CompletionCheck, completion_check, same_calls
 from toolgym.rewards.judge import (
     JUDGE_REWARDS,
     LLMJudge,
@@ -14,6 +14,8 @@ from toolgym.rewards.rubric import Rubric
 from toolgym.rewards.toolrl import toolrl_correctness
 
 __all__ = [
+    "CompletionCheck",
+    "completion_check",
     "EPISODE_REWARDS",
     "JUDGE_REWARDS",
     "LLMJudge",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from toolgym.episode import Episode, Turn
 from toolgym.rewards.registry import episode_reward, step_reward
 from toolgym.rewards.toolrl import toolrl_correctness
 from toolgym.suite import arguments_key
-from toolgym.tasks import output_present
 from toolgym.tooling import ToolCall
 
 
@@ -26,18 +27,78 @@ def well_formed(turn: Turn) -> float:
 
 @step_reward("step_match")
 def step_match(turn: Turn) -> float:
-    """GLM-4.5 step-wise reward: 1.0 iff well-formed and the calls equal the gold next step.
+    """GLM-4.5 step-wise reward, against the gold calls open in the current state.
 
-    A turn without calls matches when the gold trajectory talks at this point (asks for a missing
-    fact, or answers once every gold call is made).
+    1.0 iff the turn is well-formed and does what the gold could do here:
+
+    - a turn with calls: at least one call matches an open gold call (the same call, or an
+      equivalent one: :mod:`toolgym.gold`), no call is wrong (a WRITE outside the gold, an
+      invalid call, a wasteful READ), and every gold step it touches is complete after it. A
+      free READ outside the gold next to matched calls changes nothing;
+    - a turn without calls: it draws out a hidden fact, or it is a right final answer (every
+      gold call done, the same state, no guessed hidden fact, the answer checks pass).
+
+    Everything else is 0.0: a turn of free READs only, a confirmation question the user answers
+    (neither paid nor punished), a wrong call, a premature or wrong answer.
     """
-    return float(turn.parsed.well_formed and same_calls(turn.calls, turn.expected_calls))
+    gold = turn.gold
+    if not turn.parsed.well_formed:
+        return 0.0
+    if turn.calls:
+        return float("wrong" not in gold.roles and "match" in gold.roles and gold.completes_steps)
+    return float(gold.talk in ("asked", "answered") and gold.talk_correct)
 
 
 @step_reward("toolrl")
 def toolrl(turn: Turn) -> float:
-    """ToolRL: R_format (0/1) + R_correct (in [-3, 3]) against the gold next step."""
-    return float(turn.parsed.well_formed) + toolrl_correctness(turn.calls, turn.expected_calls)
+    """ToolRL: R_format (0/1) + R_correct (in [-3, 3]), against the gold calls open now.
+
+    - Calls: matched calls are scored as the gold call they match (an equivalent spelling earns
+      the full value terms); free READs outside the gold are left out; R_correct is then taken
+      against the union of open gold steps that fits best (:func:`best_open_correctness`). A
+      call on the wrong record keeps 0 for its identifying argument's value term. A turn of free
+      READs only earns 0 in all (not a penalty). Calls where the gold talks: R_correct = -3.
+    - No calls: a question that draws out a hidden fact, or a right final answer, earns
+      R_format + 0 (the gold has no call here); a question the user answers without revealing
+      anything (a confirmation) earns 0; a premature or wrong answer earns R_format - 3; a
+      malformed turn with open gold calls earns -3.
+    """
+    gold, fmt = turn.gold, float(turn.parsed.well_formed)
+    if turn.calls:
+        scored = [
+            match if role == "match" and match is not None else call
+            for call, role, match in zip(turn.calls, gold.roles, gold.matched, strict=False)
+            if role != "extra_read"
+        ]
+        if not scored:
+            return 0.0
+        if not gold.open_steps:
+            return fmt - 3.0
+        return fmt + best_open_correctness(scored, gold.open_steps)
+    if gold.talk == "replied":
+        return 0.0
+    if gold.talk == "none":
+        return fmt - 3.0 if gold.open_steps else fmt
+    return fmt + (0.0 if gold.talk_correct else -3.0)
+
+
+def best_open_correctness(
+    predicted: Sequence[ToolCall], open_steps: Sequence[Sequence[ToolCall]]
+) -> float:
+    """Max of ToolRL's R_correct over unions of open gold steps (the reading the turn fits best).
+
+    With more than 8 open steps only single steps and the union of all are tried.
+    """
+    n = len(open_steps)
+    if n <= 8:
+        subsets = [
+            [s for k, s in enumerate(open_steps) if mask >> k & 1] for mask in range(1, 1 << n)
+        ]
+    else:
+        subsets = [[s] for s in open_steps] + [list(open_steps)]
+    return max(
+        toolrl_correctness(predicted, [c for step in subset for c in step]) for subset in subsets
+    )
 
 
 @step_reward("valid_calls")
@@ -51,33 +112,64 @@ def valid_calls(turn: Turn) -> float:
 
 @episode_reward("state_match")
 def state_match(episode: Episode) -> float:
-    """1.0 if the final state equals the state after replaying the gold WRITE calls."""
-    return float(episode.final_state_hash == episode.expected_state_hash)
+    """1.0 if the final state is the expected one up to generated ids (:mod:`toolgym.state_compare`)."""
+    return float(episode.state is not None and episode.state.same)
 
 
 @episode_reward("outputs")
 def outputs(episode: Episode) -> float:
-    """Fraction of the required outputs present in the final answer (1.0 if none are required)."""
-    required = episode.task.required_outputs
-    if not required:
-        return 1.0
-    answer = episode.final_answer or ""
-    return sum(output_present(r, answer) for r in required) / len(required)
+    """The answer checks' score: the fraction of required outputs stated, 0 if a forbidden one is."""
+    if episode.answer_check is None:
+        return 0.0 if episode.task.required_outputs else 1.0
+    return episode.answer_check.score
+
+
+CompletionReason = Literal[
+    "not_answered",
+    "called_tools_on_no_call_task",
+    "state_differs",
+    "answer_failed",
+    "guessed_hidden_fact",
+]
+
+
+@dataclass(frozen=True)
+class CompletionCheck:
+    """Whether the task was completed, and every reason it was not."""
+
+    passed: bool
+    reasons: tuple[CompletionReason, ...] = ()
+
+
+def completion_check(episode: Episode) -> CompletionCheck:
+    """Task completion with its reasons; see :func:`completion`."""
+    if episode.end_reason != "answered" or episode.final_answer is None:
+        return CompletionCheck(False, ("not_answered",))
+    reasons: list[CompletionReason] = []
+    if not episode.task.gold_calls and episode.num_calls:
+        reasons.append("called_tools_on_no_call_task")
+    if state_match(episode) != 1.0:
+        reasons.append("state_differs")
+    if episode.answer_check is None or not episode.answer_check.passed:
+        reasons.append("answer_failed")
+    if episode.guessed_facts:
+        reasons.append("guessed_hidden_fact")
+    return CompletionCheck(not reasons, tuple(reasons))
 
 
 @episode_reward("completion")
 def completion(episode: Episode) -> float:
-    """Task completion: state matches AND every required output is in the final answer.
+    """Task completion: 1.0 iff the episode ended with an answer and every check holds.
 
-    A task without gold calls also requires that no tool was called. Under the GLM-4.5 rule
-    (``halt_on_malformed``) an episode halted by a malformed call scores 0. A truncated
-    episode scores 0: the agent never gave its final answer.
+    The checks: the final state is the expected one up to generated ids; the final answer states
+    every required output and no forbidden one; the agent asked for every must-ask hidden fact
+    before making the gold calls that need it (clarify tasks: a guess is
+    ``guessed_hidden_fact``); a task without gold calls also requires that no tool was called.
+    A truncated episode scores 0 (no final answer); under the GLM-4.5 rule
+    (``halt_on_malformed``) neither does an episode halted by a malformed call. The reasons are
+    in ``info["episode"]["completion"]``.
     """
-    if episode.end_reason != "answered" or episode.final_answer is None:
-        return 0.0
-    if not episode.task.gold_calls and episode.num_calls:
-        return 0.0
-    return float(state_match(episode) == 1.0 and outputs(episode) == 1.0)
+    return float(completion_check(episode).passed)
 
 
 @episode_reward("end_to_end")

@@ -7,6 +7,7 @@ world, ``queries.py``/``scheduling.py`` for the READ tools, ``edits.py`` for the
 """
 
 from toolgym import ToolSuite
+from toolgym.state_compare import GeneratedIds, Records
 
 from .edits import create_event, delete_event, update_event
 from .generator import generate_tasks
@@ -45,6 +46,8 @@ suite = ToolSuite(
     make_state=make_state,
     instructions=INSTRUCTIONS,
     generate_tasks=generate_tasks,
+    # New events get ids from a counter ("ev-0089"): creating two in another order swaps them.
+    generated_ids=GeneratedIds(records=(Records("events", "id"),), counters=("next_id",)),
 )
 
 __all__ = ["suite"]

@@ -5,6 +5,7 @@ A seeded world of 12 US cities (15 airports), five airlines flying daily over fo
 """
 
 from toolgym import ToolSuite
+from toolgym.state_compare import GeneratedIds, Records
 
 from .account import get_traveller_profile, list_airports, list_bookings
 from .flights import book_flight, cancel_flight_booking, get_flight, search_flights
@@ -43,4 +44,12 @@ suite = ToolSuite(
     make_state=make_state,
     instructions=INSTRUCTIONS,
     generate_tasks=generate_tasks,
+    # Booking ids count bookings made ("BK0005"): booking in another order swaps them. A booking
+    # made and cancelled within one episode counts as never made (its seats are released).
+    generated_ids=GeneratedIds(
+        records=(
+            Records("flight_bookings", "booking_id", removed={"status": "cancelled"}),
+            Records("hotel_bookings", "booking_id", removed={"status": "cancelled"}),
+        )
+    ),
 )
