@@ -18,10 +18,15 @@ from pathlib import Path
 import pytest
 
 from toolgym import InvalidArguments, ToolCall, ToolError, load_tasks, state_hash
-from toolgym.content import load_suite
+from toolgym.answers import check_answer
+from toolgym.answers.model import Claim, Fact
+from toolgym.content import load_suite, load_suite_part
 from toolgym.env import Limits, ToolEnv
+from toolgym.gold import linear_extensions
 from toolgym.policies import OraclePolicy, play
+from toolgym.state_compare import compare_states, record_ids
 from toolgym.tasks import output_present
+from toolgym.tooling import ToolKind
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = load_suite("calendar")
@@ -519,9 +524,9 @@ ALL_HAND = HAND["train"] + HAND["test"]
 
 
 def replay(task):
-    """Run every gold call in order; return [(call, result, error)]."""
+    """Run every gold call in the written order; return [(call, result, error)]."""
     state, out = SUITE.initial_state(task), []
-    for step in task.gold_calls:
+    for step in task.step_calls:
         for call in step:
             outcome, state = SUITE.execute(state, call)
             out.append((call, outcome.result, outcome.error))
@@ -536,8 +541,19 @@ def test_hand_task_files_are_complete():
     for task in ALL_HAND:
         assert task.suite == "calendar" and task.gold_answer
         assert ("no_call" in task.categories) == (not task.gold_calls), task.id
-        assert ("parallel" in task.categories) == any(len(s) > 1 for s in task.gold_calls), task.id
+        assert_parallel_category(task)
         assert ("clarify" in task.categories) == bool(task.user.hidden), task.id
+
+
+def assert_parallel_category(task):
+    """A step of several calls is parallel; so is a task of two steps that may run in any order
+    (steps left unordered by their 'after' links), but such a task need not be tagged so."""
+    together = any(len(step) > 1 for step in task.step_calls)
+    orders = linear_extensions([tuple(s.after or ()) for s in task.steps], limit=2)
+    if together:
+        assert "parallel" in task.categories, task.id
+    if "parallel" in task.categories:
+        assert together or len(orders) > 1, task.id
 
 
 COMPUTED = {  # required outputs not quoted verbatim by any result: checked by hand below
@@ -557,12 +573,29 @@ def test_hand_task_gold_calls_replay(task):
     errors = [error for _, _, error in calls if error]
     assert len(errors) == ("error" in task.categories), (task.id, errors)
     evidence = json.dumps([r for _, r, _ in calls]) + " ".join(errors)
+    check = check_answer(task.gold_answer, task.required_outputs, task.forbidden)
+    assert check.passed, (task.id, check.failures)
     for required in task.required_outputs:
-        assert output_present(required, task.gold_answer)
-        if task.id not in COMPUTED:
-            assert output_present(required, evidence), (task.id, required)
+        if task.id not in COMPUTED and not availability_fact(required):
+            assert output_present(evidence_forms(required), evidence), (task.id, required)
+    checks = [r for call, r, _ in calls if call.name == "check_availability"]
+    for fact in filter(availability_fact, task.required_outputs):
+        # "free"/"busy" (bound to a person when several were checked): as check_availability said
+        said = [r["free"] for r in checks if not fact.subjects or r["name"] in fact.subjects]
+        assert said == [fact.value == "free"], (task.id, fact)
     for _, result, _ in calls:
         assert len(json.dumps(result)) <= 4000, task.id  # fits the env's result cap
+
+
+def availability_fact(required):
+    return isinstance(required, Fact) and required.value in ("free", "busy")
+
+
+def evidence_forms(required):
+    """How a required output appears in the tools' JSON results (dates ISO, times HH:MM)."""
+    if isinstance(required, Fact):
+        return [str(required.value), *required.alternatives]
+    return required
 
 
 def test_hand_task_counts_and_context_answers():
@@ -576,8 +609,8 @@ def test_hand_task_counts_and_context_answers():
     assert sum("Alice Chen" in e["attendees"] for e in events("calendar-train-020")) == 9
     assert sum("Alice Chen" in e["attendees"] for e in events("calendar-test-016")) == 3
     assert replay(tasks["calendar-train-030"])[0][2].startswith("no one in the directory")
-    assert tasks["calendar-train-019"].required_outputs[0][0] == "2026-03-06"  # Friday
-    assert tasks["calendar-test-008"].required_outputs == ["Tuesday"]  # 2026-03-17
+    assert tasks["calendar-train-019"].required_outputs[0].value == "2026-03-06"  # Friday
+    assert tasks["calendar-test-008"].required_outputs[0].value == "Tuesday"  # 2026-03-17
 
 
 def test_oracle_solves_the_hand_tasks():
@@ -585,6 +618,232 @@ def test_oracle_solves_the_hand_tasks():
     for task in ALL_HAND:
         result = play(env, OraclePolicy(), task_id=task.id, seed=0)
         assert result.end_reason == "answered" and result.components["completion"] == 1.0, task.id
+
+
+TASKS = {t.id: t for t in ALL_HAND}
+ANSWERS = [  # natural answers: correct phrasings pass; swapped, contradicted or false ones fail
+    ("calendar-train-001", "You have three events on Thursday.", True),
+    ("calendar-train-001", "You have 4 events on Thursday.", False),
+    ("calendar-train-001", "I couldn't find any events, maybe 3.", False),
+    ("calendar-train-006", "Yes, Omar is available then.", True),
+    ("calendar-train-006", "No, Omar is not free then.", False),
+    (
+        "calendar-train-007",
+        "Dan is free then, but Priya isn't free: she has her 1:1 with Priya at 10:00.",
+        True,
+    ),
+    (
+        "calendar-train-007",
+        "No. Dan Okafor is available; Priya Raman is busy (1:1 Alice / Priya, 10:00-10:30).",
+        True,
+    ),
+    ("calendar-train-007", "Dan is busy, but Priya is free. 1:1 Alice / Priya.", False),
+    ("calendar-train-007", "Both are free; the 1:1 Alice / Priya is later.", False),
+    ("calendar-train-009", "Moved the 1:1 with Dan to Thursday at 1 pm.", True),
+    ("calendar-train-009", "Moved the 1:1 with Dan to Thursday at 2 pm.", False),
+    ("calendar-train-013", "Sorry, I couldn't book it: it overlaps Eng leads (11:00-12:00).", True),
+    ("calendar-train-013", "Booked Budget check. Note it overlaps Eng leads.", False),
+    ("calendar-train-018", "Sorry, I can't book train tickets; I only manage your calendar.", True),
+    ("calendar-train-018", "Done, I booked your train to Boston.", False),
+    ("calendar-train-021", "Cancelled ev-0053, ev-0056, ev-0060, ev-0065 and ev-0067.", True),
+    ("calendar-train-021", "Cancelled ev-0053, ev-0056, ev-0060 and ev-0065.", False),
+    ("calendar-train-025", "Monday, March 9 at 4 pm (ev-0053).", True),
+    ("calendar-train-025", "Monday, March 10 at 4 pm.", False),
+    (
+        "calendar-train-026",
+        "Blocked Focus time 2-4 pm on Friday (ev-0089) and moved your 1:1 with Ben to 13:30.",
+        True,
+    ),
+    (
+        "calendar-train-026",
+        "Your 1:1 with Ben now starts at 1:30 pm. Focus time (ev-0089): 14:00.",
+        True,
+    ),
+    (
+        "calendar-train-026",
+        "Your 1:1 with Ben now starts at 14:00. Focus time (ev-0089): 13:30.",
+        False,
+    ),
+    ("calendar-train-030", "There is no one named Zoe in the directory.", True),
+    ("calendar-train-030", "Zoe's email is zoe.smith@example.com.", False),
+    (
+        "calendar-test-003",
+        "Yuki has a conflict (the Architecture review at 15:15); Elena is available.",
+        True,
+    ),
+    ("calendar-test-003", "Yuki is free and Elena is busy with the Architecture review.", False),
+    ("calendar-test-008", "It's a Tuesday.", True),
+    ("calendar-test-008", "It's a Wednesday.", False),
+    (
+        "calendar-test-013",
+        "I couldn't move it: it overlaps your 1:1 with Dan and Offsite planning.",
+        True,
+    ),
+    (
+        "calendar-test-013",
+        "Moved Eng leads to 14:00, next to your 1:1 with Dan and Offsite planning.",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("task_id", "answer", "passes"), ANSWERS)
+def test_hand_task_answer_checks(task_id, answer, passes):
+    task = TASKS[task_id]
+    check = check_answer(answer, task.required_outputs, task.forbidden)
+    assert check.passed == passes, check.failures
+
+
+def test_hand_tasks_state_facts_and_forbid_false_claims():
+    for task in ALL_HAND:
+        claims = {f.claim for f in task.forbidden if isinstance(f, Claim)}
+        if "error" in task.categories:
+            assert "success" in claims and task.required_outputs, task.id
+        if "not_found" in claims:
+            assert "error" not in task.categories and task.required_outputs, task.id
+    bound = [
+        t.id for t in ALL_HAND if any(isinstance(f, Fact) and f.subject for f in t.required_outputs)
+    ]
+    assert bound == ["calendar-train-007", "calendar-train-026", "calendar-test-003"]
+    old = [t.id for t in ALL_HAND if any(not isinstance(f, Fact) for f in t.required_outputs)]
+    assert old == ["calendar-train-030"]  # "couldn't find Zoe": no kind fits a not-found phrase
+
+
+# ------------------------------------------------------------------------------- audit kit
+KIT = load_suite_part("calendar", "audit").kit
+WITH_CALLS = [t for t in ALL_HAND if t.gold_calls]
+
+
+def played(task):
+    """(call, outcome, state before, state after) of every gold call, in the written order."""
+    state, out = SUITE.initial_state(task), []
+    for call in task.flat_gold_calls:
+        outcome, after = SUITE.execute(state, call)
+        out.append((call, outcome, state, after))
+        state = after
+    return out
+
+
+def same_up_to_ids(actual, expected, initial):
+    ids = record_ids(initial.model_dump(mode="json"), SUITE.generated_ids)
+    return compare_states(
+        actual.model_dump(mode="json"), expected.model_dump(mode="json"), ids, SUITE.generated_ids
+    ).same
+
+
+@pytest.mark.parametrize("task", WITH_CALLS, ids=lambda t: t.id)
+def test_kit_undo_restores_the_state_before_each_gold_write(task):
+    initial = SUITE.initial_state(task)
+    for call, outcome, before, after in played(task):
+        undo = KIT.undo(call, outcome, before)
+        if not outcome.ok or outcome.kind is not ToolKind.WRITE:
+            assert undo is None
+        elif call.name == "delete_event":
+            assert undo is None  # an event of the seeded world cannot come back under its id
+        else:
+            undone, restored = SUITE.execute(after, undo)
+            assert undone.ok, undone.error
+            assert same_up_to_ids(restored, before, initial), (call, undo)
+
+
+def test_kit_undo_reverses_every_kind_of_edit(db):
+    edits = [
+        {"event_id": "ev-0034", "title": "Lunch", "location": "Cafe Luna", "description": "Yum"},
+        {"event_id": "ev-0035", "date": "2026-03-05", "start": "13:00"},
+        {"event_id": "ev-0035", "end": "14:45"},
+        {"event_id": "ev-0036", "add_attendees": ["Omar Haddad"], "remove_attendees": [DAN]},
+        {"event_id": "ev-0041", "description": "Bring mockups"},
+    ]
+    for arguments in edits:
+        call = ToolCall(name="update_event", arguments=arguments)
+        outcome, after = SUITE.execute(db, call)
+        assert outcome.ok, outcome.error
+        undone, restored = SUITE.execute(after, KIT.undo(call, outcome, db))
+        assert undone.ok and state_hash(restored) == state_hash(db), arguments
+    same = ToolCall(name="update_event", arguments={"event_id": "ev-0035", "start": "14:00"})
+    outcome, _ = SUITE.execute(db, same)
+    assert outcome.ok and KIT.undo(same, outcome, db) is None  # it changed nothing
+
+
+def test_kit_undo_of_create_and_of_deleting_a_created_event(db):
+    create = ToolCall(
+        name="create_event",
+        arguments={
+            "title": "Sync",
+            "date": "2026-03-05",
+            "start": "16:00",
+            "end": "16:30",
+            "attendees": ["Grace Liu"],
+            "description": "Agenda",
+        },
+    )
+    created, with_event = SUITE.execute(db, create)
+    undo = KIT.undo(create, created, db)
+    assert undo == ToolCall(name="delete_event", arguments={"event_id": "ev-0089"})
+    assert same_up_to_ids(SUITE.execute(with_event, undo)[1], db, db)
+    delete = ToolCall(name="delete_event", arguments={"event_id": "ev-0089"})
+    deleted, without = SUITE.execute(with_event, delete)
+    again, back = SUITE.execute(without, KIT.undo(delete, deleted, with_event))
+    assert again.ok and again.result["id"] == "ev-0090"  # a new id: the comparison ignores it
+    assert same_up_to_ids(back, with_event, db) and not same_up_to_ids(back, db, db)
+    failed, _ = SUITE.execute(db, ToolCall(name="delete_event", arguments={"event_id": "ev-0999"}))
+    assert KIT.undo(delete, failed, db) is None
+
+
+@pytest.mark.parametrize("task", WITH_CALLS, ids=lambda t: t.id)
+def test_kit_respell_has_the_same_result_and_effect(task):
+    for call, outcome, before, after in played(task):
+        other = KIT.respell(call, before)
+        if call.name in ("get_event", "delete_event"):
+            assert other is None  # an id is spelled one way
+            continue
+        if other is None:  # only a failing look-up whose error quotes the query
+            assert call.name == "find_people" and not outcome.ok, call
+            continue
+        assert other.arguments != call.arguments
+        again, other_after = SUITE.execute(before, other)
+        assert (again.result, again.error) == (outcome.result, outcome.error), (call, other)
+        assert state_hash(other_after) == state_hash(after), (call, other)
+
+
+def test_kit_respellings(db):
+    def respelled(name, **arguments):
+        other = KIT.respell(ToolCall(name=name, arguments=arguments), db)
+        return other.arguments if other else None
+
+    assert (
+        respelled("check_availability", person=DAN, date="2026-03-03", start="14:00", end="15:00")[
+            "person"
+        ]
+        == "Dan Okafor"
+    )
+    assert respelled("list_events", start_date="2026-03-05", attendee="Tom Becker") == {
+        "start_date": "2026-03-05",
+        "end_date": "2026-03-05",
+        "attendee": "tom.becker@example.com",
+    }
+    assert respelled("search_events", query="design review")["query"] == "review design"
+    assert respelled("find_people", query="Omar") == {"query": "omar"}
+    assert respelled("find_people", query="Zoe") is None  # its error quotes the query
+    create = respelled(
+        "create_event", title="Focus", date="2026-03-06", start="14:00", end="16:00", attendees=[]
+    )
+    assert create["attendees"] == [ME]  # the user is added anyway
+    move = respelled(
+        "update_event", event_id="ev-0035", start="15:00", add_attendees=["Tom Becker"]
+    )
+    assert move == {
+        "event_id": "ev-0035",
+        "start": "15:00",
+        "end": "15:30",
+        "add_attendees": ["tom.becker@example.com"],
+    }
+    assert respelled("update_event", event_id="ev-0036", location="Zoom") == {
+        "event_id": "ev-0036",
+        "location": "Zoom",
+        "allow_overlap": False,
+    }  # nothing else to respell: the omitted default, given
+    assert respelled("delete_event", event_id="ev-0035") is None
 
 
 # ------------------------------------------------------------------------------- generator
@@ -624,11 +883,24 @@ def test_generated_gold_calls_replay(generated):
         calls = replay(task)
         errors = [error for _, _, error in calls if error]
         assert len(errors) == ("error" in task.categories), (task.id, errors)
-        for required in task.required_outputs:
-            assert output_present(required, task.gold_answer), task.id
+        check = check_answer(task.gold_answer, task.required_outputs, task.forbidden)
+        assert check.passed, (task.id, check.failures)
         assert ("no_call" in task.categories) == (not task.gold_calls), task.id
-        assert ("parallel" in task.categories) == any(len(s) > 1 for s in task.gold_calls)
+        assert_parallel_category(task)
         assert ("clarify" in task.categories) == bool(task.user.hidden), task.id
+
+
+def test_generated_tasks_state_facts(generated):
+    train, test = generated
+    for task in train[:300] + test[:60]:
+        assert all(isinstance(f, Fact) for f in task.required_outputs), task.id
+        claims = {f.claim for f in task.forbidden if isinstance(f, Claim)}
+        if "error" in task.categories:
+            assert claims == {"success"} and task.required_outputs, task.id
+        elif "not_found" in claims:
+            assert task.required_outputs and not task.user.hidden, task.id
+    bound = [t for t in train if any(f.subject for f in t.required_outputs)]
+    assert bound and all("parallel" in t.categories for t in bound)  # who of two is free
 
 
 def test_oracle_solves_generated_tasks(generated):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolgym import HiddenFact, Task, Tool, ToolCall, ToolError, UserProfile
+from toolgym.answers.model import Claim, Fact, Forbidden, RequiredOutput
 
 from .directory import OWNER, PEOPLE
 from .edits import create_event, delete_event, update_event
@@ -41,21 +42,6 @@ ME = OWNER.email
 COLLEAGUES = [p for p in PEOPLE if p is not OWNER]
 UNIQUE_FIRST = [p for p in COLLEAGUES if not p.name.startswith("Sarah ")]
 ROOMS = ("Atlas room", "Birch room", "Cedar room", "Zoom", "Main kitchen", "Alice's office")
-NUMBER_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-)
 
 
 class UnexpectedError(RuntimeError):
@@ -164,26 +150,62 @@ def hhmm(t: dt.time | str) -> str:
     return t if isinstance(t, str) else f"{t:%H:%M}"
 
 
-def time_forms(t: dt.time | str) -> list[str]:
-    """Ways an answer may write a time: '14:00', '2:00 pm', '2 pm', '2:00pm', '2pm'."""
-    value = dt.time.fromisoformat(t) if isinstance(t, str) else t
-    hour12 = value.hour % 12 or 12
-    suffix = "am" if value.hour < 12 else "pm"
-    forms = [f"{value:%H:%M}", f"{hour12}:{value:%M} {suffix}", f"{hour12}:{value:%M}{suffix}"]
-    if value.minute == 0:
-        forms += [f"{hour12} {suffix}", f"{hour12}{suffix}"]
-    return forms
+# --- facts the answers must state -------------------------------------------------------
+SUCCESS = Claim(claim="success")
+"""Forbidden on error tasks: the answer must not claim the refused action happened."""
+NOT_FOUND = Claim(claim="not_found")
+"""Forbidden on answerable questions: the answer must not give up."""
+FREE = ("free", "available")
+BUSY = (
+    "busy",
+    "not free",
+    "isn't free",
+    "not available",
+    "isn't available",
+    "unavailable",
+    "booked",
+    "in a meeting",
+    "has a conflict",
+)
 
 
-def date_forms(day: dt.date | str) -> list[str]:
-    """Ways an answer may write a date: '2026-03-05', 'March 5', '5 March'."""
-    value = dt.date.fromisoformat(day) if isinstance(day, str) else day
-    return [value.isoformat(), f"{value:%B} {value.day}", f"{value.day} {value:%B}"]
+def time_fact(t: dt.time | str) -> Fact:
+    """A time the answer must state ('14:00', '2 pm', ... all state 14:00)."""
+    return Fact(value=hhmm(t), kind="time")
 
 
-def count_forms(n: int) -> list[str]:
-    """'3' or 'three'."""
-    return [str(n)] + ([NUMBER_WORDS[n]] if n < len(NUMBER_WORDS) else [])
+def date_fact(day: dt.date | str) -> Fact:
+    """A date the answer must state ('2026-03-05', 'March 5', ...)."""
+    return Fact(value=day if isinstance(day, str) else day.isoformat(), kind="date")
+
+
+def number_fact(n: int) -> Fact:
+    """A count the answer must state ('3', 'three')."""
+    return Fact(value=n, kind="number")
+
+
+def id_fact(event_id: str) -> Fact:
+    """An event id the answer must state (a created one is mapped onto the episode's)."""
+    return Fact(value=event_id, kind="id")
+
+
+def title_fact(title: str) -> Fact:
+    """An event title the answer must state; a 1:1 may be named by the other person."""
+    alternatives = []
+    if title.startswith("1:1 "):
+        other = next(n for n in title[4:].split(" / ") if n != first_name(OWNER.name))
+        full = next((p.name for p in PEOPLE if first_name(p.name) == other), other)
+        alternatives = [f"1:1 with {other}", f"1:1 with {full}"]
+    elif title == "Platform standup":
+        alternatives = ["standup"]
+    return Fact(value=title, alternatives=alternatives)
+
+
+def availability_fact(free: bool, subject: list[str] | None = None) -> Fact:
+    """'free' or 'busy' (denied spellings count as the other), bound to a person if given."""
+    value, *alternatives = FREE if free else BUSY
+    distractors = list(BUSY if free else FREE) if subject else []
+    return Fact(value=value, alternatives=alternatives, subject=subject, distractors=distractors)
 
 
 def first_name(name: str) -> str:
@@ -201,10 +223,11 @@ class Draft:
     """What a template produces besides the scene's steps."""
 
     instruction: str
-    required: list[str | list[str]]
+    required: list[RequiredOutput]
     answer: str
     categories: list[str]
     hidden: list[HiddenFact] = field(default_factory=list)
+    forbidden: list[Forbidden] = field(default_factory=list)
 
 
 def signature(scene: Scene, draft: Draft) -> str:
@@ -233,6 +256,7 @@ def to_task(scene: Scene, draft: Draft, task_id: str) -> Task:
         world_seed=scene.world_seed,
         gold_calls=scene.steps,
         required_outputs=draft.required,
+        forbidden=draft.forbidden,
         gold_answer=draft.answer,
         categories=draft.categories,  # type: ignore[arg-type]
     )

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+from toolgym.answers.model import Fact
+
 from .directory import OWNER, PEOPLE
 from .scenes import (
     ME,
+    NOT_FOUND,
+    SUCCESS,
     UNIQUE_FIRST,
     Draft,
     Scene,
     Skip,
-    count_forms,
-    date_forms,
+    availability_fact,
+    date_fact,
     first_name,
-    time_forms,
+    number_fact,
+    time_fact,
+    title_fact,
 )
 
 
@@ -37,14 +43,14 @@ def day_agenda(s: Scene) -> Draft:
         instruction = s.rng.choice(
             [f"How many events do I have {when}?", f"How many things are on my calendar {when}?"]
         )
-        required: list = [count_forms(len(events))]
+        required: list = [number_fact(len(events))]
     else:
         instruction = s.rng.choice(
             [f"What's on my calendar {when}?", f"Can you list my events {when}?"]
         )
-        required = [e["title"] for e in events]
+        required = [title_fact(t) for t in dict.fromkeys(e["title"] for e in events)]
     answer = f"You have {_plural(len(events), 'event')} on {day}: {_agenda_line(events)}."
-    return Draft(instruction, required, answer, ["single"])
+    return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
 
 
 def day_bounds(s: Scene) -> Draft:
@@ -58,11 +64,13 @@ def day_bounds(s: Scene) -> Draft:
         last = max(events, key=lambda e: e["end"])
         instruction = f"What time does my last meeting end {when}?"
         answer = f"Your last meeting on {day}, {last['title']}, ends at {last['end']}."
-        return Draft(instruction, [time_forms(last["end"])], answer, ["single"])
+        required = [time_fact(last["end"])]
+        return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
     first = events[0]
     instruction = f"When does my first meeting start {when}, and what is it?"
     answer = f"Your first meeting on {day} is {first['title']} at {first['start']}."
-    return Draft(instruction, [time_forms(first["start"]), first["title"]], answer, ["single"])
+    required = [time_fact(first["start"]), title_fact(first["title"])]
+    return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
 
 
 def email_lookup(s: Scene) -> Draft:
@@ -79,7 +87,10 @@ def email_lookup(s: Scene) -> Draft:
         query = who.role
         instruction = f"Who is our {who.role.lower()}? I need their email."
     s.one("find_people", query=query)
-    return Draft(instruction, [who.email], f"{who.name}: {who.email}.", ["single"])
+    required = [Fact(value=who.email)]
+    return Draft(
+        instruction, required, f"{who.name}: {who.email}.", ["single"], forbidden=[NOT_FOUND]
+    )
 
 
 def _window_around_events(s: Scene, email: str, day: dt.date) -> tuple[dt.time, dt.time]:
@@ -91,12 +102,20 @@ def _window_around_events(s: Scene, email: str, day: dt.date) -> tuple[dt.time, 
     return s.pick_window((30, 60, 90))
 
 
-def _availability_answer(result: dict) -> tuple[list, str]:
+def _availability_answer(result: dict, bound: bool = False) -> tuple[list, str]:
+    """The facts and answer sentence of one availability check.
+
+    Whether the person is free (bound to their name when several are asked about) and the
+    titles of what makes them busy.
+    """
     name = result["name"]
+    subject = [name, first_name(name)] if bound else None
+    free = availability_fact(result["free"], subject)
     if result["free"]:
-        return [["free", "available"]], f"Yes, {name} is free then."
+        return [free], f"Yes, {name} is free then."
     clashes = ", ".join(f"{e['title']} ({e['start']}-{e['end']})" for e in result["conflicts"])
-    return [e["title"] for e in result["conflicts"]], f"No, {name} is busy: {clashes}."
+    titles = [title_fact(t) for t in dict.fromkeys(e["title"] for e in result["conflicts"])]
+    return [free, *titles], f"No, {name} is busy: {clashes}."
 
 
 def availability(s: Scene) -> Draft:
@@ -116,7 +135,7 @@ def availability(s: Scene) -> Draft:
         end=f"{end:%H:%M}",
     )
     required, answer = _availability_answer(result)
-    return Draft(instruction, required, answer, ["dependent", "multi"])
+    return Draft(instruction, required, answer, ["dependent", "multi"], forbidden=[NOT_FOUND])
 
 
 def both_free(s: Scene) -> Draft:
@@ -133,17 +152,20 @@ def both_free(s: Scene) -> Draft:
         ("check_availability", {"person": first.name, **args}),
         ("check_availability", {"person": second.name, **args}),
     )
+    if all(result["free"] for result in results):
+        both = Fact(
+            value="both free",
+            alternatives=["both available", "both are free", "both are available"],
+        )
+        answer = f"Yes, both are free {args['start']}-{args['end']} on {day}."
+        return Draft(instruction, [both], answer, ["parallel"], forbidden=[NOT_FOUND])
     required: list = []
     answers = []
-    for result in results:
-        part_required, part_answer = _availability_answer(result)
+    for result in results:  # who is free and who is busy: each bound to the person
+        part_required, part_answer = _availability_answer(result, bound=True)
         answers.append(part_answer)
-        if not result["free"]:
-            required += [r for r in part_required if r not in required]
-    if not required:
-        required = [["both free", "both available", "both are free", "both are available"]]
-        answers = [f"Yes, both are free {args['start']}-{args['end']} on {day}."]
-    return Draft(instruction, required, " ".join(answers), ["parallel"])
+        required += [r for r in part_required if r not in required]
+    return Draft(instruction, required, " ".join(answers), ["parallel"], forbidden=[NOT_FOUND])
 
 
 def first_common_slot(s: Scene) -> Draft:
@@ -171,7 +193,8 @@ def first_common_slot(s: Scene) -> Draft:
         f"{first_name(who.name)} and I are both free?"
     )
     answer = f"The first free {duration}-minute slot is {slot['start']}-{slot['end']} on {day}."
-    return Draft(instruction, [time_forms(slot["start"])], answer, ["dependent", "multi"])
+    required = [time_fact(slot["start"])]
+    return Draft(instruction, required, answer, ["dependent", "multi"], forbidden=[NOT_FOUND])
 
 
 def count_with_person(s: Scene) -> Draft:
@@ -187,7 +210,8 @@ def count_with_person(s: Scene) -> Draft:
     instruction = f"How many meetings do I have with {who.name} {week}?"
     answer = f"You have {_plural(len(shared), 'meeting')} with {who.name} {week}"
     answer += f": {_agenda_line(shared)}." if shared else "."
-    return Draft(instruction, [count_forms(len(shared))], answer, ["single"])
+    required = [number_fact(len(shared))]
+    return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
 
 
 OUT_OF_SCOPE = (
@@ -223,21 +247,26 @@ def no_call(s: Scene) -> Draft:
         )
     if kind == 1:
         answer = f"Today is {s.today:%A} {s.today.isoformat()}."
-        return Draft(s.rng.choice(TODAY_QUESTIONS), [date_forms(s.today)], answer, ["no_call"])
+        required = [date_fact(s.today)]
+        return Draft(
+            s.rng.choice(TODAY_QUESTIONS), required, answer, ["no_call"], forbidden=[NOT_FOUND]
+        )
     if kind == 2:
         day = s.today + dt.timedelta(days=s.rng.randrange(1, 60))
         instruction = f"What day of the week is {day.isoformat()}?"
-        return Draft(instruction, [f"{day:%A}"], f"{day.isoformat()} is a {day:%A}.", ["no_call"])
+        weekday = Fact(value=f"{day:%A}", alternatives=[f"{day:%a}"])
+        answer = f"{day.isoformat()} is a {day:%A}."
+        return Draft(instruction, [weekday], answer, ["no_call"], forbidden=[NOT_FOUND])
     if kind == 3:
         first = s.today + dt.timedelta(days=s.rng.randrange(0, 30))
         last = first + dt.timedelta(days=s.rng.randrange(1, 40))
         days = (last - first).days
         instruction = f"How many days are there from {first.isoformat()} to {last.isoformat()}?"
         answer = f"There are {days} days from {first} to {last}."
-        return Draft(instruction, [count_forms(days)], answer, ["no_call"])
+        return Draft(instruction, [number_fact(days)], answer, ["no_call"], forbidden=[NOT_FOUND])
     instruction = s.rng.choice(OUT_OF_SCOPE)
     answer = (
         "Sorry, I can't do that: I can only look up people and manage calendar events "
         "(list, search, create, move, cancel, check availability)."
     )
-    return Draft(instruction, [], answer, ["no_call"])
+    return Draft(instruction, [], answer, ["no_call"], forbidden=[SUCCESS])

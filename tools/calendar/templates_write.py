@@ -5,19 +5,24 @@ from __future__ import annotations
 import datetime as dt
 
 from toolgym import HiddenFact
+from toolgym.answers.model import Fact
 
 from .directory import OWNER
 from .scenes import (
     ME,
     ROOMS,
+    SUCCESS,
     UNIQUE_FIRST,
     Draft,
     Scene,
     Skip,
     UnexpectedError,
+    date_fact,
     first_name,
+    id_fact,
     shift,
-    time_forms,
+    time_fact,
+    title_fact,
 )
 from .state import minutes
 
@@ -46,7 +51,14 @@ def _room_phrase(room: str) -> str:
 
 def _conflict_titles(message: str, s: Scene) -> list[str]:
     """Titles of the events named in a conflict error (the answer must mention them)."""
-    return [e.title for e in s.state.events.values() if f"{e.id} '{e.title}'" in message]
+    found = [e.title for e in s.state.events.values() if f"{e.id} '{e.title}'" in message]
+    return list(dict.fromkeys(found))
+
+
+def _refused(instruction: str, titles: list[str], answer: str) -> Draft:
+    """An error task: the answer names what blocks the change and claims no success."""
+    required = [title_fact(t) for t in titles]
+    return Draft(instruction, required, answer, ["dependent", "error"], forbidden=[SUCCESS])
 
 
 def _my_event(s: Scene, skip_standup: bool = True) -> tuple[dt.date, dict]:
@@ -94,9 +106,8 @@ def book_first_slot(s: Scene) -> Draft:
         f"{s.day_phrase(day)} when we're both free."
     )
     answer = f"Booked {event['id']} '{title}' on {day} {slot['start']}-{slot['end']}."
-    return Draft(
-        instruction, [event["id"], time_forms(slot["start"])], answer, ["dependent", "multi"]
-    )
+    required = [id_fact(event["id"]), time_fact(slot["start"])]
+    return Draft(instruction, required, answer, ["dependent", "multi"])
 
 
 def book_fixed_time(s: Scene) -> Draft:
@@ -127,10 +138,10 @@ def book_fixed_time(s: Scene) -> Draft:
         message = s.one("create_event", fails=True, **args)
         titles = _conflict_titles(message, s)
         answer = f"I couldn't book it: that time overlaps {', '.join(titles)}."
-        return Draft(instruction, titles, answer, ["dependent", "error"])
+        return _refused(instruction, titles, answer)
     event = s.one("create_event", **args)
     answer = f"Booked {event['id']} '{title}' on {day} {start:%H:%M}-{end:%H:%M}."
-    return Draft(instruction, [event["id"]], answer, ["dependent", "multi"])
+    return Draft(instruction, [id_fact(event["id"])], answer, ["dependent", "multi"])
 
 
 def move_event(s: Scene) -> Draft:
@@ -146,7 +157,7 @@ def move_event(s: Scene) -> Draft:
         instruction = f"Move my '{event['title']}' {when} to start at {new_start:%H:%M}."
         change = {"start": f"{new_start:%H:%M}"}
         done = f"{event['title']} ({event['id']}) now starts at {new_start:%H:%M} on {day}."
-        required: list = [time_forms(new_start)]
+        required: list = [time_fact(new_start)]
     else:
         new_day = s.future_day()
         if new_day == day:
@@ -157,7 +168,7 @@ def move_event(s: Scene) -> Draft:
         )
         change = {"date": new_day.isoformat()}
         done = f"{event['title']} ({event['id']}) is now on {new_day} at {event['start']}."
-        required = [new_day.isoformat()]
+        required = [date_fact(new_day)]
     return _update_or_conflict(s, instruction, event["id"], change, required, done)
 
 
@@ -173,7 +184,7 @@ def _update_or_conflict(
         message = s.one("update_event", fails=True, event_id=event_id, **change)
         titles = _conflict_titles(message, s)
         answer = f"I couldn't change it: the new time overlaps {', '.join(titles)}."
-        return Draft(instruction, titles, answer, ["dependent", "error"])
+        return _refused(instruction, titles, answer)
     return Draft(instruction, required, done, ["dependent", "multi"])
 
 
@@ -188,7 +199,7 @@ def cancel_event(s: Scene) -> Draft:
     )
     s.one("delete_event", event_id=event["id"])
     answer = f"Cancelled {event['title']} ({event['id']}) on {day}."
-    return Draft(instruction, [event["title"]], answer, ["dependent", "multi"])
+    return Draft(instruction, [title_fact(event["title"])], answer, ["dependent", "multi"])
 
 
 def cancel_pair_meetings(s: Scene) -> Draft:
@@ -208,7 +219,7 @@ def cancel_pair_meetings(s: Scene) -> Draft:
     instruction = f"Cancel every meeting next week that only {first_name(who.name)} and I attend."
     answer = "Cancelled " + "; ".join(f"{e['title']} on {e['date']} ({e['id']})" for e in pairs)
     categories = ["parallel", "dependent"] if len(pairs) > 1 else ["dependent", "multi"]
-    return Draft(instruction, [e["id"] for e in pairs], answer + ".", categories)
+    return Draft(instruction, [id_fact(e["id"]) for e in pairs], answer + ".", categories)
 
 
 def add_attendee(s: Scene) -> Draft:
@@ -236,7 +247,7 @@ def add_attendee(s: Scene) -> Draft:
         instruction,
         event["id"],
         {"add_attendees": [who.email]},
-        [event["id"]],
+        [id_fact(event["id"])],
         f"Added {who.name} to {event['title']} ({event['id']}) on {day}.",
     )
     draft.categories = ["parallel", *draft.categories]
@@ -250,7 +261,7 @@ def relocate_event(s: Scene) -> Draft:
     instruction = f"Change the location of my '{event['title']}' {s.day_phrase(day)} to {room}."
     s.one("update_event", event_id=event["id"], location=room)
     answer = f"{event['title']} ({event['id']}) on {day} is now in {room}."
-    return Draft(instruction, [room], answer, ["dependent", "multi"])
+    return Draft(instruction, [Fact(value=room)], answer, ["dependent", "multi"])
 
 
 def move_one_on_one(s: Scene) -> Draft:
@@ -286,7 +297,7 @@ def move_one_on_one(s: Scene) -> Draft:
         f"{when} when we're both free."
     )
     answer = f"Moved {event['title']} ({event['id']}) to {new_day} {slot['start']}-{slot['end']}."
-    return Draft(instruction, [time_forms(slot["start"])], answer, ["dependent", "multi"])
+    return Draft(instruction, [time_fact(slot["start"])], answer, ["dependent", "multi"])
 
 
 def clarify_day(s: Scene) -> Draft:
@@ -316,7 +327,7 @@ def clarify_day(s: Scene) -> Draft:
         attendees=[who.name],
     )
     answer = f"Booked {event['id']} '{title}' on {day:%A} {day} {start:%H:%M}-{end:%H:%M}."
-    return Draft(instruction, [event["id"]], answer, ["clarify"], [fact])
+    return Draft(instruction, [id_fact(event["id"])], answer, ["clarify"], [fact])
 
 
 def clarify_sarah(s: Scene) -> Draft:
@@ -344,4 +355,4 @@ def clarify_sarah(s: Scene) -> Draft:
         attendees=[email],
     )
     answer = f"Booked {event['id']} '{title}' with {sarah} on {day} at {start:%H:%M}."
-    return Draft(instruction, [event["id"]], answer, ["clarify", "dependent"], [fact])
+    return Draft(instruction, [id_fact(event["id"])], answer, ["clarify", "dependent"], [fact])
