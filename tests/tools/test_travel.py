@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from toolgym import InvalidArguments, ToolCall, ToolKind, load_tasks, state_hash
+from toolgym.answers import Claim, Fact, check_answer
 from toolgym.content import load_suite
-from toolgym.tasks import output_present
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = load_suite("travel")
@@ -786,14 +786,14 @@ def test_hand_task_counts_and_categories() -> None:
         assert t.suite == "travel" and t.world_seed == 0 and "2026-03-02" in t.context
         assert ("no_call" in t.categories) == (not t.gold_calls), t.id
         assert ("clarify" in t.categories) == bool(t.user.hidden), t.id
-        assert ("parallel" in t.categories) == any(len(step) > 1 for step in t.gold_calls), t.id
+        assert ("parallel" in t.categories) == any(len(step) > 1 for step in t.step_calls), t.id
 
 
 @pytest.mark.parametrize("task", HAND, ids=lambda t: t.id)
 def test_hand_task_gold_calls_replay(task) -> None:
     state = SUITE.initial_state(task)
     failures, results = [], []
-    for step in task.gold_calls:
+    for step in task.step_calls:
         for gold in step:
             outcome, state = SUITE.execute(state, gold)
             results.append(json.dumps(outcome.result) if outcome.ok else outcome.error)
@@ -806,12 +806,314 @@ def test_hand_task_gold_calls_replay(task) -> None:
     # ids and flight numbers the answer must give come from the tool results
     seen = " ".join(results)
     for required in task.required_outputs:
-        options = [required] if isinstance(required, str) else required
+        options = _spellings(required)
         if any(ID.fullmatch(o) for o in options):
             assert any(o in seen for o in options), (task.id, required)
-    assert task.gold_answer and all(
-        output_present(r, task.gold_answer) for r in task.required_outputs
+    assert task.gold_answer and "?" not in task.gold_answer, task.id
+    assert check_answer(task.gold_answer, task.required_outputs, task.forbidden).passed
+
+
+def _spellings(item) -> list[str]:
+    """Every way a required item may be written (a Fact's value and alternatives)."""
+    if isinstance(item, Fact):
+        return [str(item.value), *item.alternatives]
+    return [item] if isinstance(item, str) else list(item)
+
+
+MONEY = re.compile(r"\$[\d,]+")
+BOOKING_ID = re.compile(r"(?:BK|HB)\d{4}")
+
+
+def test_hand_task_facts_have_their_kinds() -> None:
+    """Ids are id facts, amounts numbers, times and dates their kinds; no '$290' lists are left."""
+    for t in HAND:
+        for item in t.required_outputs:
+            if not isinstance(item, Fact):  # only reasons, refusals and durations stay strings
+                options = _spellings(item)
+                reason = "already" in options  # "already" or the booking held: either says why
+                assert reason or not any(ID.fullmatch(o) or MONEY.match(o) for o in options), t.id
+                continue
+            if ID.fullmatch(str(item.value)):
+                assert item.kind == "id", (t.id, item)
+            if item.kind == "number":
+                assert float(item.value).is_integer(), (t.id, item)  # whole dollars
+            # a subject is never another fact's value: the audit writes "<subject>: <value>." and
+            # a contradicted value must not survive as the subject of another sentence
+            values = {str(o.value).lower() for o in t.required_outputs if isinstance(o, Fact)}
+            assert not {s.lower() for s in item.subjects} & values, (t.id, item.subjects)
+
+
+def test_hand_task_claims_and_orders() -> None:
+    for t in HAND:
+        claims = {f.claim for f in t.forbidden if isinstance(f, Claim)}
+        if "error" in t.categories:
+            assert claims == {"success"}, t.id
+        if "error" not in t.categories and t.gold_calls and claims:
+            assert claims == {"not_found"} and all(
+                SUITE.tool(c.name).kind is ToolKind.READ for c in t.flat_gold_calls
+            ), t.id
+    independent = {
+        t.id: [s.after for s in t.steps]
+        for t in HAND
+        if t.id in ("travel-train-023", "travel-train-033")
+    }
+    assert independent == {
+        "travel-train-023": [[], [0], [1], [0]],
+        "travel-train-033": [[], [0], [], [2]],
+    }
+    # a hidden fact is needed by the step that uses it, not by the look-up before it
+    before = {t.id: [h.before_step for h in t.user.hidden] for t in HAND if t.user.hidden}
+    assert (
+        before["travel-train-016"] == before["travel-train-030"] == before["travel-test-016"] == [1]
     )
+    assert before["travel-train-033"] == [3] and before["travel-train-006"] == [0, 0]
+    assert all(h.must_ask for t in HAND for h in t.user.hidden)
+
+
+ANSWERS = {
+    "travel-train-008": [
+        (
+            True,
+            "In Austin the top-rated is Juniper House Downtown; in Atlanta it's Lantern Midtown.",
+        ),
+        (True, "Juniper House Downtown tops Austin, and The Lantern Midtown tops Atlanta."),
+        (False, "Austin: The Lantern Midtown. Atlanta: Juniper House Downtown."),
+    ],
+    "travel-train-014": [
+        (True, "BK0005 (BB336, 8:30 am, $94) and BK0006 (BB2298, 7:50 pm, $105): 199 dollars."),
+        (False, "BK0005 (BB336) and BK0006 (BB2298): $189 in total."),
+    ],
+    "travel-train-023": [
+        (
+            True,
+            "I cancelled HB0001 and your new booking HB0003 at Bluebell Lodge Seaport is $1,160.",
+        ),
+        (True, "HB0001 was cancelled and HB0003 was booked for 1160 dollars."),
+        (False, "Booked HB0001 at Bluebell Lodge Seaport for $1,160 and cancelled HB0003."),
+    ],
+    "travel-train-029": [
+        (True, "You're on BK0005 and Ana Lima is on BK0006, both on BB2888; $318 altogether."),
+        (False, "BK0006 for Samuel Reyes and BK0005 for Ana Lima on BB2888, $318."),
+    ],
+    "travel-train-033": [
+        (True, "Your flight AU474 (BK0005) is $307; the hotel HB0003 at Lantern Midtown is $782."),
+        (False, "Your flight AU474 (BK0005) is $782; the hotel HB0003 at Lantern Midtown is $307."),
+    ],
+    "travel-train-005": [
+        (True, "BK0004 can't be cancelled: basic economy is non-refundable."),
+        (False, "BK0004 is non-refundable, but I've cancelled it anyway."),
+    ],
+    "travel-train-002": [
+        (True, "SJ160 lands first, at 6:25 p.m."),
+        (False, "SJ160 lands at 14:45."),
+    ],
+    "travel-train-022": [
+        (True, "Flights only go up to March 29."),
+        (False, "Flights end March 28."),
+    ],
+    "travel-test-010": [
+        (True, "There is no hotel near the convention center under $250 then."),
+        (False, "Yes: Bluebell Lodge Seaport."),
+    ],
+    "travel-train-001": [
+        (True, "Bluebird Air BB267, at 290 USD."),
+        (False, "I couldn't find a fare; BB267 was $290 last week."),
+    ],
+}
+
+
+@pytest.mark.parametrize("task_id", sorted(ANSWERS))
+def test_hand_task_answers_are_judged_by_meaning(task_id) -> None:
+    task = next(t for t in HAND if t.id == task_id)
+    for passes, answer in ANSWERS[task_id]:
+        check = check_answer(answer, task.required_outputs, task.forbidden)
+        assert check.passed == passes, (answer, check.failures)
+
+
+# --- audit hooks -------------------------------------------------------------------------------
+
+AUDIT = module("audit")
+
+
+def _same_up_to_ids(actual, expected, start) -> bool:
+    from toolgym.state_compare import compare_states, record_ids
+
+    ids = record_ids(start.model_dump(mode="json"), SUITE.generated_ids)
+    comparison = compare_states(
+        actual.model_dump(mode="json"), expected.model_dump(mode="json"), ids, SUITE.generated_ids
+    )
+    return comparison.same
+
+
+UNDOABLE = [
+    (
+        "book_flight",
+        {"flight_number": "BB267", "date": "2026-03-10", "cabin": "economy", "passenger_name": ME},
+    ),
+    (
+        "book_flight",
+        {
+            "flight_number": "BB2888",
+            "date": "2026-03-09",
+            "cabin": "economy",
+            "passenger_name": "Ana Lima",
+        },
+    ),
+    (
+        "book_hotel",
+        {
+            "hotel_id": "H-BOS-1",
+            "check_in": "2026-03-10",
+            "check_out": "2026-03-13",
+            "room_type": "standard",
+            "guest_name": ME,
+        },
+    ),
+    (
+        "book_hotel",
+        {
+            "hotel_id": "H-ATL-2",
+            "check_in": "2026-03-23",
+            "check_out": "2026-03-25",
+            "room_type": "suite",
+            "guest_name": ME,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"), UNDOABLE, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_undo_restores_the_state_up_to_generated_ids(db, name, arguments) -> None:
+    start = db
+    outcome, booked = call(start, name, **arguments)
+    assert outcome.ok, outcome.error
+    undo = AUDIT.kit.undo(outcome.normalized, outcome, start)
+    assert undo is not None and undo.name.startswith("cancel_")
+    undone, restored = SUITE.execute(booked, undo)
+    assert undone.ok, undone.error
+    assert _same_up_to_ids(restored, start, start) and not _same_up_to_ids(booked, start, start)
+    # cancelling a booking made in the episode is undone by booking the same again
+    redo = AUDIT.kit.undo(undone.normalized, undone, booked)
+    assert redo is not None and redo.name == name
+    rebooked_outcome, rebooked = SUITE.execute(restored, redo)
+    assert rebooked_outcome.ok, rebooked_outcome.error
+    assert _same_up_to_ids(rebooked, booked, start) and not _same_up_to_ids(rebooked, start, start)
+    assert rebooked_outcome.result["booking_id"] != outcome.result["booking_id"]
+
+
+def test_undo_is_none_where_the_tools_cannot_reverse(db) -> None:
+    kit = AUDIT.kit
+    basic = ToolCall(
+        name="book_flight",
+        arguments={
+            "flight_number": "BB267",
+            "date": "2026-03-10",
+            "cabin": "basic_economy",
+            "passenger_name": ME,
+        },
+    )
+    outcome, _ = SUITE.execute(db, basic)
+    assert outcome.ok and kit.undo(basic, outcome, db) is None  # non-refundable
+    for name, booking in (("cancel_flight_booking", "BK0002"), ("cancel_hotel_booking", "HB0001")):
+        cancel = ToolCall(name=name, arguments={"booking_id": booking})
+        outcome, _ = SUITE.execute(db, cancel)
+        assert outcome.ok and kit.undo(cancel, outcome, db) is None  # a booking of the start state
+    failed, _ = call(db, "cancel_flight_booking", booking_id="BK0004")
+    assert not failed.ok and kit.undo(failed.call, failed, db) is None
+    listing, _ = call(db, "list_bookings")
+    assert kit.undo(listing.call, listing, db) is None
+
+
+def _respelled_calls() -> list[tuple[str, object, ToolCall]]:
+    """Every hand task's gold call with the state it runs on (in the written order)."""
+    out = []
+    for task in HAND:
+        state = SUITE.initial_state(task)
+        for gold in task.flat_gold_calls:
+            out.append((task.id, state, gold))
+            _, state = SUITE.execute(state, gold)
+    return out
+
+
+def test_respell_gives_the_same_result_and_effect() -> None:
+    changed = Counter()
+    for task_id, state, gold in _respelled_calls():
+        other = AUDIT.kit.respell(gold, state)
+        if other is None:
+            assert gold.name == "get_traveller_profile", (task_id, gold)
+            continue
+        assert other.name == gold.name and other.arguments != gold.arguments
+        want, want_state = SUITE.execute(state, gold)
+        got, got_state = SUITE.execute(state, other)
+        assert (got.result, got.error) == (want.result, want.error), (task_id, gold, other)
+        assert state_hash(got_state) == state_hash(want_state), (task_id, gold, other)
+        if SUITE.normalize_call(other) != SUITE.normalize_call(gold):
+            changed[gold.name] += 1
+    # every tool with an argument to respell was respelled to other canonical arguments
+    assert set(changed) == {
+        "search_flights",
+        "get_flight",
+        "book_flight",
+        "cancel_flight_booking",
+        "search_hotels",
+        "book_hotel",
+        "cancel_hotel_booking",
+    }, changed
+
+
+@pytest.mark.parametrize(
+    ("place", "other"),
+    [
+        ("SFO", "sfo"),
+        ("San Francisco", "san francisco"),
+        ("Boston", "BOS"),
+        ("BOS", "Boston"),
+        ("Chicago", "CHI"),
+        ("CHI", "Chicago"),
+        ("New York", "NYC"),
+        ("OAK", "oak"),
+        ("Washington", "WAS"),
+    ],
+)
+def test_respelled_places_mean_the_same_airports(place, other) -> None:
+    resolve = module("common").resolve_airports
+    assert AUDIT.flight_place(place) == other
+    assert resolve(other, "origin") == resolve(place, "origin")
+
+
+def test_respell_fills_in_defaults_and_hotel_cities(db) -> None:
+    search = ToolCall(
+        name="search_hotels",
+        arguments={
+            "city": "Seattle",
+            "check_in": "2026-03-24",
+            "check_out": "2026-03-26",
+            "area": "Capitol Hill",
+        },
+    )
+    other = AUDIT.kit.respell(search, db)
+    assert other.arguments == {
+        **search.arguments,
+        "city": "SEA",
+        "area": "capitol hill",
+        "max_price": None,
+        "sort_by": "price",
+        "limit": 10,
+    }
+    assert AUDIT.kit.respell(ToolCall(name="get_traveller_profile"), db) is None
+    listing = AUDIT.kit.respell(ToolCall(name="list_bookings"), db)
+    assert listing.arguments == {"status": "all"}
+    airports = AUDIT.kit.respell(ToolCall(name="list_airports", arguments={"city": "Chicago"}), db)
+    assert airports.arguments == {"city": "ORD"}
+    assert ok(db, "list_airports", city="ORD")[0] == ok(db, "list_airports", city="Chicago")[0]
+    for name, tool in (
+        ("search_flights", module("flights").search_flights),
+        ("search_hotels", module("hotels").search_hotels),
+    ):
+        spec = tool.spec()["function"]["parameters"]["properties"]
+        assert {k: spec[k].get("default") for k in AUDIT.DEFAULTS[name]} == AUDIT.DEFAULTS[name]
 
 
 # --- generator ---------------------------------------------------------------------------------
@@ -867,6 +1169,39 @@ def test_generated_tasks_replay_as_intended() -> None:
                 failures.append(gold)
         expected = [task.flat_gold_calls[-1]] if "error" in task.categories else []
         assert failures == expected, (task.id, failures)
-        assert all(output_present(r, task.gold_answer) for r in task.required_outputs), task.id
+        assert check_answer(task.gold_answer, task.required_outputs, task.forbidden).passed, task.id
         if task.user.hidden:
             assert "clarify" in task.categories
+
+
+def test_generated_tasks_state_facts_and_forbid_claims() -> None:
+    kinds = Counter()
+    for task in GENERATED[::4]:  # 500 tasks
+        claims = {f.claim for f in task.forbidden if isinstance(f, Claim)}
+        if "error" in task.categories or "no_call" in task.categories and not task.gold_calls:
+            assert "success" in claims or "not_found" in claims, task.id
+        if "error" in task.categories:
+            assert claims == {"success"}, task.id
+        for item in task.required_outputs:
+            if isinstance(item, Fact):
+                kinds[item.kind] += 1
+                assert item.kind == "id" or not ID.fullmatch(str(item.value)), (task.id, item)
+            else:  # why something failed, or a refusal: no value kind fits
+                assert not any(ID.fullmatch(o) or MONEY.match(o) for o in _spellings(item))
+        for hidden in task.user.hidden:  # the step that needs it: a search, or the booking
+            needs = task.step_calls[hidden.before_step]
+            assert hidden.before_step == (1 if "room" in hidden.keywords else 0), task.id
+            assert needs[0].name == ("book_hotel" if hidden.before_step else "search_flights")
+    assert set(kinds) == {"id", "number", "text", "time"}, kinds
+    bound = [
+        t for t in GENERATED if any(isinstance(r, Fact) and r.subject for r in t.required_outputs)
+    ]
+    assert bound and all(t.gold_calls[0][0].name == "get_flight" for t in bound)
+    times = next(t for t in bound)
+    leave, land = (r for r in times.required_outputs if isinstance(r, Fact) and r.kind == "time")
+    swapped = f"It leaves at {land.value} and lands at {leave.value}."
+    assert not check_answer(swapped, times.required_outputs, times.forbidden).passed
+    both = (
+        f"It leaves at {leave.value} and lands at {land.value}; {times.required_outputs[2].value}."
+    )
+    assert check_answer(both, times.required_outputs, times.forbidden).passed

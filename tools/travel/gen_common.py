@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from toolgym import HiddenFact, Task, ToolCall, ToolError, UserProfile
+from toolgym.answers.model import Claim, Fact, Forbidden, RequiredOutput
 
 from .account import get_traveller_profile, list_airports, list_bookings
 from .flights import book_flight, cancel_flight_booking, get_flight, search_flights
@@ -74,9 +75,10 @@ class Draft:
     instruction: str
     categories: list[str]
     steps: list[list[ToolCall]]
-    outputs: list[str | list[str]]
+    outputs: list[RequiredOutput]
     answer: str
     hidden: list[HiddenFact] = field(default_factory=list)
+    forbidden: list[Forbidden] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # templates write "on {date}"; a date said as "tomorrow" needs no preposition
@@ -93,31 +95,36 @@ class Draft:
             world_seed=scene.world_seed,
             gold_calls=self.steps,
             required_outputs=self.outputs,
+            forbidden=self.forbidden,
             gold_answer=self.answer,
             categories=self.categories,  # type: ignore[arg-type]
         )
 
 
-def money(amount: int) -> list[str]:
-    """Ways an answer may write a dollar amount."""
-    forms = [f"${amount}", f"{amount} dollars", f"{amount} USD", f"USD {amount}"]
-    if amount >= 1000:
-        forms.append(f"${amount:,}")
-    return forms
+SUCCESS = Claim(claim="success")
+"""Forbidden on error and refusal tasks: the answer must not claim the action happened."""
+NOT_FOUND = Claim(claim="not_found")
+"""Forbidden on answerable questions: the answer must not give up."""
 
 
-def times(hhmm: str) -> list[str]:
-    """Ways an answer may write a 24-hour clock time."""
-    hour, minute = map(int, hhmm.split(":"))
-    twelve = f"{(hour - 1) % 12 + 1}:{minute:02d}"
-    suffix = "am" if hour < 12 else "pm"
-    return [
-        hhmm,
-        f"{twelve} {suffix}",
-        f"{twelve}{suffix}",
-        f"{twelve} {suffix.upper()}",
-        f"{twelve}{suffix.upper()}",
-    ]
+def money(amount: int) -> Fact:
+    """A dollar amount the answer must state ("$1,234", "1234 USD", "roughly $1,230")."""
+    return Fact(value=amount, kind="number")
+
+
+def times(hhmm: str, subject: list[str] | None = None) -> Fact:
+    """A 24-hour clock time the answer must state ("18:25", "6:25 pm"), maybe for a subject."""
+    return Fact(value=hhmm, kind="time", subject=subject)
+
+
+def ident(value: str) -> Fact:
+    """An id the answer must state as a whole token: a booking id, a flight number."""
+    return Fact(value=value, kind="id")
+
+
+def text(value: str, *alternatives: str) -> Fact:
+    """A name the answer must state (whole words, any case), or one of its other spellings."""
+    return Fact(value=value, alternatives=list(alternatives))
 
 
 def say_date(rng: random.Random, day: date, today: date) -> str:

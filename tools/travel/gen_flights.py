@@ -10,13 +10,17 @@ from toolgym import HiddenFact
 
 from .gen_common import (
     CABIN_WORDS,
+    NOT_FOUND,
+    SUCCESS,
     Draft,
     Infeasible,
     Scene,
     dollars,
+    ident,
     money,
     say_date,
     say_dates,
+    text,
     times,
 )
 from .geo import CABINS, CITIES, CITY_OF_AIRPORT, City
@@ -84,9 +88,10 @@ def cheapest_flight(rng: random.Random, scene: Scene) -> Draft:
         ask.format(w=_words(nonstop, cabin), o=o, d=d, t=say_date(rng, day, scene.today)),
         ["single"],
         [[call]],
-        [top["flight_number"], money(price)],
+        [ident(top["flight_number"]), money(price)],
         f"The cheapest {_words(nonstop, cabin)} option is {top['airline']} {top['flight_number']}, "
         f"departing {top['departure']} and arriving {top['arrival']}, for {dollars(price)}.",
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -110,10 +115,16 @@ def earliest_arrival(rng: random.Random, scene: Scene) -> Draft:
         ask,
         ["single"],
         [[call]],
-        [top["flight_number"], times(top["arrival"])],
+        [ident(top["flight_number"]), times(top["arrival"])],
         f"{top['airline']} {top['flight_number']} arrives first, at {top['arrival']} "
         f"(departs {top['departure']}).",
+        forbidden=[NOT_FOUND],
     )
+
+
+DEPARTS = ["departs", "departure", "depart", "departing", "leaves", "leave", "leaving", "takes off"]
+ARRIVES = ["arrives", "arrival", "arrive", "arriving", "lands", "land", "landing", "gets in"]
+"""How an answer says which of a flight's two times it gives (the times are bound to them)."""
 
 
 def flight_times(rng: random.Random, scene: Scene) -> Draft:
@@ -124,18 +135,19 @@ def flight_times(rng: random.Random, scene: Scene) -> Draft:
         raise Infeasible("not flying")
     call, r = scene.call("get_flight", flight_number=f.number, date=str(day))
     stop = (
-        ["non-stop", "nonstop", "direct"]
+        text("non-stop", "nonstop", "direct")
         if r["via"] is None
-        else [r["via"], CITY_OF_AIRPORT[r["via"]].name]
+        else text(r["via"], CITY_OF_AIRPORT[r["via"]].name)
     )
     stop_text = "non-stop" if r["via"] is None else f"with one stop in {r['via']}"
     return Draft(
         f"When does {f.number} leave and land on {say_date(rng, day, scene.today)}? Is it direct?",
         ["single"],
         [[call]],
-        [times(r["departure"]), times(r["arrival"]), stop],
+        [times(r["departure"], DEPARTS), times(r["arrival"], ARRIVES), stop],
         f"{f.number} departs {r['origin']} at {r['departure']} and arrives in {r['destination']} "
         f"at {r['arrival']}, {stop_text}.",
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -157,7 +169,7 @@ def book_cheapest(rng: random.Random, scene: Scene) -> Draft:
         f"{say_date(rng, day, scene.today)}.",
         ["multi", "dependent"],
         [[search], [book]],
-        [b["booking_id"], top["flight_number"], money(price)],
+        [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} on {day}, {top['departure']}-"
         f"{top['arrival']}, {CABIN_WORDS[cabin]}, {dollars(price)}.",
     )
@@ -194,10 +206,10 @@ def round_trip(rng: random.Random, scene: Scene) -> Draft:
         ["multi", "parallel", "dependent"],
         [[s1, s2], [b1, b2]],
         [
-            r1["booking_id"],
-            r2["booking_id"],
-            f1["flight_number"],
-            f2["flight_number"],
+            ident(r1["booking_id"]),
+            ident(r2["booking_id"]),
+            ident(f1["flight_number"]),
+            ident(f2["flight_number"]),
             money(p1 + p2),
         ],
         f"Booked {r1['booking_id']} ({f1['flight_number']}, {dollars(p1)}) out and "
@@ -221,9 +233,10 @@ def compare_destinations(rng: random.Random, scene: Scene) -> Draft:
         f"{d2}. Where is the cheapest {CABIN_WORDS[cabin]} fare lower?",
         ["parallel"],
         [[s1, s2]],
-        [win, wf["flight_number"], money(wp)],
+        [text(win), ident(wf["flight_number"]), money(wp)],
         f"{win} is cheaper: {wf['flight_number']} at {dollars(wp)}, against "
         f"{lf['flight_number']} at {dollars(lp)}.",
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -251,7 +264,7 @@ def clarify_cabin(rng: random.Random, scene: Scene) -> Draft:
         f"{say_date(rng, day, scene.today)}.",
         ["clarify", "multi", "dependent"],
         [[search], [book]],
-        [b["booking_id"], top["flight_number"], money(price)],
+        [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} in {CABIN_WORDS[cabin]} "
         f"for {dollars(price)}.",
         [fact],
@@ -280,7 +293,7 @@ def clarify_date(rng: random.Random, scene: Scene) -> Draft:
         f"I want to fly {o} to {d} {vague}. Book the cheapest {CABIN_WORDS[cabin]} seat.",
         ["clarify", "multi", "dependent"],
         [[search], [book]],
-        [b["booking_id"], top["flight_number"], money(price)],
+        [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} on {day} in "
         f"{CABIN_WORDS[cabin]}, {dollars(price)}.",
         [fact],
@@ -324,8 +337,9 @@ def sold_out(rng: random.Random, scene: Scene) -> Draft:
                 f"{say_date(rng, day, scene.today)}.",
                 ["error", "single"],
                 [[call]],
-                [f.number, SOLD_OUT],
+                [ident(f.number), SOLD_OUT],
                 f"I couldn't book it: {CABIN_WORDS[cabin]} on {f.number} on {day} is sold out.",
+                forbidden=[SUCCESS],
             )
     raise Infeasible("no sold-out cabin drawn")
 
@@ -346,7 +360,7 @@ def no_business(rng: random.Random, scene: Scene) -> Draft:
                 ["error", "single"],
                 [[call]],
                 [
-                    f.number,
+                    ident(f.number),
                     [
                         "no business",
                         "not offer business",
@@ -358,6 +372,7 @@ def no_business(rng: random.Random, scene: Scene) -> Draft:
                     ],
                 ],
                 f"{f.number} has no business cabin; it only sells basic economy and economy.",
+                forbidden=[SUCCESS],
             )
     raise Infeasible("no economy-only flight drawn")
 
@@ -383,7 +398,7 @@ def fly_home(rng: random.Random, scene: Scene) -> Draft:
         "back to my home airport that day, in my preferred cabin.",
         ["multi", "dependent"],
         [[profile], [search], [book]],
-        [b["booking_id"], top["flight_number"], money(price)],
+        [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} to {t.home_airport} in "
         f"{CABIN_WORDS[t.preferred_cabin]} for {dollars(price)}.",
     )

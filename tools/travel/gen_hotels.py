@@ -8,7 +8,18 @@ from typing import Any
 
 from toolgym import HiddenFact
 
-from .gen_common import Draft, Infeasible, Scene, dollars, money, say_dates
+from .gen_common import (
+    NOT_FOUND,
+    SUCCESS,
+    Draft,
+    Infeasible,
+    Scene,
+    dollars,
+    ident,
+    money,
+    say_dates,
+    text,
+)
 from .geo import CITIES, City
 
 
@@ -59,9 +70,10 @@ def cheapest_near(rng: random.Random, scene: Scene) -> Draft:
         f"What's the cheapest hotel near {landmark} in {city.name} {_dates(rng, scene, d1, d2)}?",
         ["single"],
         [[call]],
-        [top["name"], money(price)],
+        [text(top["name"]), money(price)],
         f"{top['name']} ({top['area']}) is the cheapest near {landmark}: a {room} room at "
         f"{dollars(price)} per night.",
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -91,7 +103,7 @@ def book_near(rng: random.Random, scene: Scene) -> Draft:
         f"{_dates(rng, scene, d1, d2)}{limit}.",
         ["multi", "dependent"],
         [[search], [book]],
-        [b["booking_id"], top["name"], money(b["total_price"])],
+        [ident(b["booking_id"]), text(top["name"]), money(b["total_price"])],
         f"Booked {b['booking_id']} at {top['name']}: a {room} room, {b['nights']} night(s) at "
         f"{dollars(price)}, {dollars(b['total_price'])} in total.",
     )
@@ -126,7 +138,7 @@ def best_in_budget(rng: random.Random, scene: Scene) -> Draft:
         f"{_dates(rng, scene, d1, d2)}. Take their cheapest room.",
         ["multi", "dependent"],
         [[profile], [search], [book]],
-        [b["booking_id"], top["name"], money(b["total_price"])],
+        [ident(b["booking_id"]), text(top["name"]), money(b["total_price"])],
         f"Booked {b['booking_id']} at {top['name']} (rated {top['rating']}): {room}, "
         f"{dollars(price)} per night, {dollars(b['total_price'])} in total.",
     )
@@ -149,9 +161,10 @@ def compare_cities(rng: random.Random, scene: Scene) -> Draft:
         "Which city has the cheaper hotel room, and where?",
         ["parallel"],
         [[s1, s2]],
-        [wc, wh["name"], money(wp)],
+        [text(wc), text(wh["name"]), money(wp)],
         f"{wc} is cheaper: {wh['name']} at {dollars(wp)} per night "
         f"(the cheapest in {lc} is {dollars(lp)}).",
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -179,12 +192,13 @@ def clarify_room(rng: random.Random, scene: Scene) -> Draft:
         keywords=["room", "standard", "deluxe", "suite"],
         question="Which room type would you like?",
         answer=f"A {room} room, please.",
+        before_step=1,  # the search needs no room type; the booking does
     )
     return Draft(
         f"Please book me a room at {hotel['name']} in {city.name} {_dates(rng, scene, d1, d2)}.",
         ["clarify", "multi", "dependent"],
         [[search], [book]],
-        [b["booking_id"], money(b["total_price"])],
+        [ident(b["booking_id"]), money(b["total_price"])],
         f"Booked {b['booking_id']}: a {room} room at {hotel['name']}, "
         f"{dollars(b['total_price'])} in total.",
         [fact],
@@ -220,9 +234,10 @@ def missing_room_type(rng: random.Random, scene: Scene) -> Draft:
                 "n't offer suite",
                 "does not have suite",
             ],
-            *offered,
+            *(text(room) for room in offered),
         ],
         f"{hotel.name} ({hotel.hotel_id}) has no suites; it offers {' and '.join(offered)} rooms.",
+        forbidden=[SUCCESS],
     )
 
 

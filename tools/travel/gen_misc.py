@@ -5,7 +5,18 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from .gen_common import Draft, Scene, dollars, money, say_dates, times
+from .gen_common import (
+    NOT_FOUND,
+    SUCCESS,
+    Draft,
+    Scene,
+    dollars,
+    ident,
+    money,
+    say_dates,
+    text,
+    times,
+)
 from .geo import CITIES, CITY_OF_AIRPORT
 from .state import FlightBooking
 
@@ -36,7 +47,7 @@ def cancel_trip(rng: random.Random, scene: Scene) -> Draft:
         ask.format(c=_city(out)),
         ["multi", "dependent", "parallel"],
         [[listing], [call for call, _ in calls]],
-        [out.booking_id, back.booking_id, hotel.booking_id, money(refund)],
+        [ident(out.booking_id), ident(back.booking_id), ident(hotel.booking_id), money(refund)],
         f"Cancelled {out.booking_id} and {back.booking_id} (flights) and {hotel.booking_id} "
         f"(hotel); refunds total {dollars(refund)}.",
     )
@@ -68,9 +79,10 @@ def cancel_basic(rng: random.Random, scene: Scene) -> Draft:
         ask.format(c=_city(solo)),
         ["error", "multi", "dependent"],
         [[listing], [call]],
-        [solo.booking_id, NON_REFUNDABLE],
+        [ident(solo.booking_id), NON_REFUNDABLE],
         f"I couldn't cancel {solo.booking_id}: it is a basic economy fare, "
         "which is non-refundable.",
+        forbidden=[SUCCESS],
     )
 
 
@@ -85,7 +97,7 @@ def cancel_hotel(rng: random.Random, scene: Scene) -> Draft:
         ).format(c=hotel.city),
         ["multi", "dependent"],
         [[listing], [call]],
-        [hotel.booking_id, money(result["refund"])],
+        [ident(hotel.booking_id), money(result["refund"])],
         f"Cancelled {hotel.booking_id} at {hotel.hotel_name}; "
         f"you get {dollars(result['refund'])} back.",
     )
@@ -104,6 +116,7 @@ def my_departure(rng: random.Random, scene: Scene) -> Draft:
         [times(b.departure)],
         f"Your flight to {_city(b)} ({b.flight_number}, {b.booking_id}) leaves {b.origin} on "
         f"{b.date} at {b.departure}.",
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -133,23 +146,25 @@ def no_call(rng: random.Random, scene: Scene) -> Draft:
             ),
             ["no_call"],
             [],
-            [home],
+            [text(home)],
             f"Your home airport is {home}.",
+            forbidden=[NOT_FOUND],
         )
     o, c = rng.sample(CITIES, 2)
     d1 = scene.today + timedelta(days=rng.randint(1, 27))
     d2 = d1 + timedelta(days=rng.randint(1, 4))
-    text = rng.choice(_OUT_OF_SCOPE).format(
+    request = rng.choice(_OUT_OF_SCOPE).format(
         c=c.name,
         o=o.name,
         **dict(zip(("d1", "d2"), say_dates(rng, scene.today, d1, d2), strict=True)),
     )
     return Draft(
-        text,
+        request,
         ["no_call"],
         [],
         [REFUSAL],
         "Sorry, I can't help with that: I can only search, book and cancel flights and hotels.",
+        forbidden=[SUCCESS],  # nothing was booked or done
     )
 
 
