@@ -90,6 +90,7 @@ def _task(draft: Draft, world_seed: int, task_id: str) -> Task:
         world_seed=world_seed,
         gold_calls=draft.gold_calls,
         required_outputs=draft.required_outputs,
+        forbidden=draft.forbidden,
         gold_answer=draft.gold_answer,
         categories=draft.categories,
     )

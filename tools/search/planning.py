@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from toolgym import HiddenFact, ToolCall
+from toolgym.answers.model import Claim, Fact, Forbidden, RequiredOutput
 from toolgym.tasks import Category
 
 from .corpus import Corpus, tokenize
@@ -22,6 +23,12 @@ from .documents import Article
 TOP_K = 5
 Steps = list[list[ToolCall]]
 Answer = str | list[str]
+
+EARLIER = ("first", "earlier", "earliest", "older", "oldest")
+"""Subject spellings of "which came first": the answer names the winner next to one of them."""
+LARGER = ("larger", "largest", "bigger", "biggest", "more populous", "most populous",
+          "more people", "more inhabitants", "more residents")  # fmt: skip
+"""Subject spellings of "which city is larger"."""
 
 
 @dataclass
@@ -32,10 +39,35 @@ class Draft:
     key: tuple[object, ...]
     instruction: str
     gold_calls: Steps
-    required_outputs: list[Answer]
+    required_outputs: list[RequiredOutput]
     gold_answer: str
     categories: list[Category]
     hidden: list[HiddenFact] = field(default_factory=list)
+    forbidden: list[Forbidden] = field(default_factory=lambda: [not_found_claim()])
+
+
+def count_fact(value: int) -> Fact:
+    """A number the answer must state ("412,300", "412 300", "about 412,000")."""
+    return Fact(value=value, kind="number")
+
+
+def winner_fact(winner: str, loser: str, subject: tuple[str, ...] = EARLIER) -> Fact:
+    """The one of two candidates the answer must name next to a word of ``subject``.
+
+    "X was founded first", "X is older than Y", "X is larger": the answer must attach the winner
+    to one of those words, and attaching the loser there fails.
+    """
+    return Fact(value=winner, subject=list(subject), distractors=[loser])
+
+
+def not_found_claim() -> Claim:
+    """Forbidden in every answerable task: the answer must not give up ("couldn't find")."""
+    return Claim(claim="not_found")
+
+
+def success_claim() -> Claim:
+    """Forbidden where nothing can be done (not found, out of scope): no "done", "added"."""
+    return Claim(claim="success")
 
 
 def search_call(query: str) -> ToolCall:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from .corpus import Corpus
-from .planning import Draft, Planner, chain
+from .planning import Draft, Planner, chain, count_fact
 from .templates_facts import (
     WORK_WORDS,
     birth_year_of,
@@ -101,7 +101,7 @@ def hq_population(rng: random.Random, corpus: Corpus) -> Draft | None:
     plan = Planner(corpus)
     steps = chain(plan.learn(c.hq, [(c.name, "hq")]), plan.learn(pop, population_of(city)))
     text = f"What is the population of the city where {c.name} is headquartered?"
-    return draft("hq_population", c.name, text, steps, pop,
+    return draft("hq_population", c.name, text, steps, count_fact(city.population),
                  f"{c.name} is headquartered in {c.hq}, population {pop[0]}.")  # fmt: skip
 
 

@@ -3,6 +3,11 @@
 Each template takes a ``random.Random`` and a corpus and returns a :class:`~.planning.Draft`, or
 None when the sampled entity gives no unambiguous gold (see :class:`~.planning.Planner`). The
 ``*_of`` helpers list the article sentences that state a fact, for the planner.
+
+What the answer must state: a population is a number fact (any spelling of it, "412,300",
+"412 300", "about 412,000"); a name or a year keeps the substring form, because the SearchLookup
+curriculum is made of these lookups and ``tests/test_bundled.py`` reads its required outputs as
+strings. Every such answer must not give up (a ``not_found`` claim is forbidden).
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import random
 from typing import TypeVar
 
+from toolgym.answers.model import RequiredOutput
+
 from .corpus import Corpus
-from .planning import Answer, Draft, Planner, Statement, Steps, categories_of
+from .planning import Draft, Planner, Statement, Steps, categories_of, count_fact
 from .world import City, Company, Country, Person, Work
 
 T = TypeVar("T")
@@ -89,9 +96,12 @@ def pick(rng: random.Random, items: dict[str, T]) -> T:
 
 
 def draft(
-    template: str, key: str, text: str, steps: Steps | None, answer: Answer, gold: str
+    template: str, key: str, text: str, steps: Steps | None, answer: RequiredOutput, gold: str
 ) -> Draft | None:
-    """A Draft with categories from the shape of ``steps``, or None when there is no plan."""
+    """A Draft with categories from the shape of ``steps``, or None when there is no plan.
+
+    ``answer`` is the required output: a name or a year (a substring), or a number fact.
+    """
     if steps is None:
         return None
     return Draft(template, (key,), text, steps, [answer], gold, categories_of(steps))
@@ -206,8 +216,8 @@ def city_population(rng: random.Random, corpus: Corpus) -> Draft | None:
     text = rng.choice(("What is the population of {c}?", "How many people live in {c}?"))
     pop = population(c)
     steps = Planner(corpus).learn(pop, population_of(c))
-    return draft("city_population", c.name, text.format(c=c.name), steps, pop,
-                 f"{c.name} has a population of {pop[0]}.")  # fmt: skip
+    return draft("city_population", c.name, text.format(c=c.name), steps,
+                 count_fact(c.population), f"{c.name} has a population of {pop[0]}.")  # fmt: skip
 
 
 def work_city(rng: random.Random, corpus: Corpus) -> Draft | None:

@@ -1,4 +1,11 @@
-"""Comparison (parallel), clarification, no-call and not-found (error) templates."""
+"""Comparison (parallel), clarification, no-call and not-found (error) templates.
+
+A comparison's answer must name the winner next to a word saying so ("X was founded first",
+"X is larger"; naming the other candidate there fails: see :func:`~.planning.winner_fact`). A
+not-found answer must say so and must not assert what was asked ("was born in", "founded by")
+nor claim success; a declined request must not claim it was done. Every other answer must not
+give up (a ``not_found`` claim is forbidden, the :class:`~.planning.Draft` default).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,17 @@ from toolgym import HiddenFact
 
 from .corpus import Corpus
 from .names import NameMaker
-from .planning import Draft, Planner, categories_of, search_call, side_by_side
+from .planning import (
+    LARGER,
+    Draft,
+    Planner,
+    categories_of,
+    count_fact,
+    search_call,
+    side_by_side,
+    success_claim,
+    winner_fact,
+)
 from .templates_facts import (
     birth_year_of,
     birthplace_of,
@@ -29,6 +46,22 @@ NOT_FOUND = [
     "no entry",
 ]
 CANNOT = ["can't", "cannot", "unable", "not able", "don't have", "do not have"]
+# Requests the tools cannot do, and what an answer claiming to have done one would say
+# besides a success claim (both forbidden).
+OUT_OF_SCOPE = (
+    (
+        "Please email the article about {c} to my colleague.",
+        [
+            "i've sent",
+            "i have sent",
+            "has been sent",
+            "i've emailed",
+            "i have emailed",
+            "i emailed",
+        ],
+    ),
+    ("Edit the encyclopedia article on {c} and add that it was sold last year.", []),
+)
 
 
 def founded_first(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -51,8 +84,9 @@ def founded_first(rng: random.Random, corpus: Corpus) -> Draft | None:
         f"{first.name} was founded first, in {first.founded}; "
         f"{other.name} was founded in {other.founded}."
     )
+    required = [winner_fact(first.name, other.name)]
     return Draft(
-        "founded_first", (a.name, b.name), text, steps, [first.name], gold, categories_of(steps)
+        "founded_first", (a.name, b.name), text, steps, required, gold, categories_of(steps)
     )
 
 
@@ -76,9 +110,8 @@ def born_first(rng: random.Random, corpus: Corpus) -> Draft | None:
         f"{first.name} was born earlier, in {first.birth_year}; "
         f"{other.name} was born in {other.birth_year}."
     )
-    return Draft(
-        "born_first", (a.name, b.name), text, steps, [first.name], gold, categories_of(steps)
-    )
+    required = [winner_fact(first.name, other.name)]
+    return Draft("born_first", (a.name, b.name), text, steps, required, gold, categories_of(steps))
 
 
 def larger_city(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -102,9 +135,8 @@ def larger_city(rng: random.Random, corpus: Corpus) -> Draft | None:
         f"{big.name} is larger, with a population of {big.population:,} against "
         f"{small.population:,} for {small.name}."
     )
-    return Draft(
-        "larger_city", (a.name, b.name), text, steps, [big.name], gold, categories_of(steps)
-    )
+    required = [winner_fact(big.name, small.name, LARGER)]
+    return Draft("larger_city", (a.name, b.name), text, steps, required, gold, categories_of(steps))
 
 
 def clarify_company_year(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -156,7 +188,7 @@ def clarify_hometown(rng: random.Random, corpus: Corpus) -> Draft | None:
         (c.name,),
         text,
         steps,
-        [pop],
+        [count_fact(c.population)],
         f"{c.name} has a population of {pop[0]}.",
         categories_of(steps, "clarify"),
         [hidden],
@@ -208,7 +240,7 @@ def years_between(rng: random.Random, corpus: Corpus) -> Draft | None:
         (str(start), str(end)),
         text,
         [],
-        [str(gap)],
+        [count_fact(gap)],
         f"They are {gap} years apart.",
         ["no_call"],
     )
@@ -256,20 +288,30 @@ CHITCHAT = (
 def chitchat(rng: random.Random, corpus: Corpus) -> Draft | None:
     """Small talk: answer without tools."""
     text, required, gold = rng.choice(CHITCHAT)
-    return Draft("chitchat", (text,), text, [], [required], gold, ["no_call"])
+    return Draft("chitchat", (text,), text, [], [required], gold, ["no_call"], forbidden=[])
 
 
 def out_of_scope(rng: random.Random, corpus: Corpus) -> Draft | None:
     """A request the read-only encyclopedia tools cannot do: decline without calling tools."""
     c = rng.choice(list(corpus.world.companies))
-    text = rng.choice(
-        (
-            "Please email the article about {c} to my colleague.",
-            "Edit the encyclopedia article on {c} and add that it was sold last year.",
-        )
-    ).format(c=c)
+    request, claimed = rng.choice(OUT_OF_SCOPE)
+    text = request.format(c=c)
     gold = "Sorry, I can't do that: I can only search and read the encyclopedia."
-    return Draft("out_of_scope", (text,), text, [], [CANNOT], gold, ["no_call"])
+    forbidden = [success_claim(), *claimed]
+    return Draft(
+        "out_of_scope", (text,), text, [], [CANNOT], gold, ["no_call"], forbidden=forbidden
+    )
+
+
+# Questions about an absent entity and the phrases an answer to them would assert.
+ABSENT_PERSON = (
+    ("Where was {n} born?", ["was born in"]),
+    ("In what year was {n} born?", ["was born in"]),
+)
+ABSENT_COMPANY = (
+    ("When was {n} founded?", ["was founded in"]),
+    ("Who founded {n}?", ["founded by", "founder is", "founder was"]),
+)
 
 
 def absent_entity(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -277,10 +319,11 @@ def absent_entity(rng: random.Random, corpus: Corpus) -> Draft | None:
     names = NameMaker(rng, forbidden=corpus.vocabulary)
     if rng.random() < 0.5:
         name = f"{names.first_name()} {names.surname()}"
-        text = rng.choice(("Where was {n} born?", "In what year was {n} born?")).format(n=name)
+        question, asserted = rng.choice(ABSENT_PERSON)
     else:
         name = f"{names.word()} {rng.choice(('Corporation', 'Holdings', 'Group', 'Ventures'))}"
-        text = rng.choice(("When was {n} founded?", "Who founded {n}?")).format(n=name)
+        question, asserted = rng.choice(ABSENT_COMPANY)
+    text = question.format(n=name)
     if corpus.search(name, 5):
         return None
     gold = f"I couldn't find {name} in the encyclopedia: no article matches that name."
@@ -292,6 +335,7 @@ def absent_entity(rng: random.Random, corpus: Corpus) -> Draft | None:
         [NOT_FOUND],
         gold,
         ["error", "single"],
+        forbidden=[*asserted, success_claim()],
     )
 
 
