@@ -19,10 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolgym import ToolCall, ToolError, ToolKind, load_tasks, state_hash
+from toolgym.answers import Claim, Fact, check_answer, output_holds
 from toolgym.content import load_suite
 from toolgym.env import ToolEnv
 from toolgym.policies import OraclePolicy, play
-from toolgym.tasks import output_present, write_tasks
+from toolgym.state_compare import compare_states, record_ids
+from toolgym.tasks import write_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = load_suite("files")
@@ -775,7 +777,7 @@ def replay(task):
     """Run the gold calls in step order; returns (outcomes, final state)."""
     state = SUITE.initial_state(task)
     outcomes = []
-    for step in task.gold_calls:
+    for step in task.step_calls:
         for call in step:
             outcome, state = SUITE.execute(state, call)
             outcomes.append(outcome)
@@ -792,7 +794,7 @@ def check_gold(task) -> list:
         assert not failures, (task.id, failures[0].error if failures else None)
     assert ("no_call" in task.categories) == (not task.gold_calls), task.id
     assert ("clarify" in task.categories) == bool(task.user.hidden), task.id
-    assert ("parallel" in task.categories) == any(len(step) > 1 for step in task.gold_calls)
+    assert ("parallel" in task.categories) == any(len(step) > 1 for step in task.step_calls)
     # every required output is grounded in what the agent saw or was told
     seen = (
         " ".join(
@@ -804,8 +806,15 @@ def check_gold(task) -> list:
     )
     if "no_call" not in task.categories:
         for required in task.required_outputs:
-            assert output_present(required, seen), (task.id, required)
+            assert grounded(required, seen), (task.id, required)
     return outcomes
+
+
+def grounded(required, seen: str) -> bool:
+    """Whether a required output (a fact: unbound, any spelling) occurs in ``seen``."""
+    if isinstance(required, Fact):
+        required = required.model_copy(update={"subject": None, "distractors": []})
+    return output_holds(required, seen)
 
 
 def test_hand_task_files_have_53_tasks_covering_every_category() -> None:
@@ -870,11 +879,305 @@ def test_oracle_scores_the_maximum_on_hand_tasks() -> None:
         assert all(s["step_match"] == 1.0 for s in result.step_components), task.id
 
 
+# --- answer checks of the hand tasks -------------------------------------------------------------
+
+BY_ID = {t.id: t for t in ALL_HAND}
+
+
+@pytest.mark.parametrize(
+    ("task_id", "answer", "passes"),
+    [
+        ("files-train-001", "There are four TODO comments in src/.", True),
+        ("files-train-001", "I found 5 TODO comments under src/.", False),
+        ("files-train-001", "I couldn't find any TODO comments; maybe 4.", False),
+        (
+            "files-train-009",
+            "The config sets max rows to 50; the package is at version 0.3.1.",
+            True,
+        ),
+        ("files-train-009", 'max_rows = 50 and __version__ = "0.3.1".', True),
+        ("files-train-009", "max_rows is 0.3.1 and the version is 50.", False),
+        ("files-train-009", "max_rows is 75, version 0.3.1.", False),
+        ("files-train-010", "README.md: 13 lines\nnotes/todo.md: 5 lines", True),
+        ("files-train-010", "The README has 13 lines, while the todo list has five.", True),
+        ("files-train-010", "README.md has 5 lines and notes/todo.md has 13 lines.", False),
+        ("files-train-010", "README.md has 13 lines and notes/todo.md has 6 lines.", False),
+        ("files-train-028", "The wettest day was at Salzburg, about 12 mm.", True),
+        ("files-train-028", "Linz, with 12.1 mm.", False),
+        ("files-train-029", "Dana is the only person who was at both meetings.", True),
+        (
+            "files-train-029",
+            "Dana attended both meetings. Luis and Mei only came to the first.",
+            True,
+        ),
+        ("files-train-029", "Dana and Luis attended both meetings.", False),
+        ("files-train-029", "Luis attended both.", False),
+        ("files-train-031", "src takes up about 2,000 bytes.", True),
+        ("files-train-031", "src takes up 2,400 bytes.", False),
+        ("files-test-001", "One TODO, in tests/test_loader.py.", True),
+        ("files-test-001", "Two TODOs, in tests/test_loader.py.", False),
+        (
+            "files-test-004",
+            "The first line of README.md is `# Weather Log`, and of notes/ideas.md it is `# Ideas`.",
+            True,
+        ),
+        ("files-test-004", "README.md: # Weather Log\nnotes/ideas.md: # Ideas", True),
+        (
+            "files-test-004",
+            "README.md starts with '# Ideas' and ideas.md with '# Weather Log'.",
+            False,
+        ),
+        ("files-test-016", "It's defined at src/weatherlog/loader.py:8.", True),
+        ("files-test-016", "load_readings is defined in loader.py, line 9.", False),
+        # 'loader.py' alone is no spelling: it occurs in tests/test_loader.py ('_' is a boundary)
+        ("files-test-016", "It is defined in tests/test_loader.py on line 8.", False),
+        ("files-test-014", "I moved tests/test_loader.py.", False),
+        (
+            "files-train-015",
+            "There's already a README.md at the root; I left both files alone.",
+            True,
+        ),
+        ("files-train-015", "README.md already exists. I renamed it anyway.", False),
+        ("files-train-032", "That file does not exist; it couldn't be deleted.", True),
+        ("files-train-032", "The file does not exist. Done, deleted.", False),
+        ("files-train-024", "I can't write there: ../hello.txt escapes the workspace root.", True),
+        (
+            "files-train-023",
+            "There's no settings.yaml, but settings.toml sets the output folder to reports.",
+            True,
+        ),
+        ("files-train-013", "I ran them: all tests passed, done.", False),
+        ("files-train-012", "I removed the notes of that meeting (meeting-2026-02-12.md).", True),
+    ],
+)
+def test_hand_task_answer_checks(task_id: str, answer: str, passes: bool) -> None:
+    task = BY_ID[task_id]
+    check = check_answer(answer, task.required_outputs, task.forbidden)
+    assert check.passed is passes, check.failures
+
+
+def test_hand_tasks_forbid_false_success_and_giving_up() -> None:
+    """Error tasks may not claim success; answerable look-ups may not claim nothing was found."""
+    success_tail = " All done: it went through successfully and is confirmed."
+    for task in ALL_HAND:
+        claims = {f.claim for f in task.forbidden if isinstance(f, Claim)}
+        reads_only = task.gold_calls and all(
+            SUITE.tool(c.name).kind is ToolKind.READ for c in task.flat_gold_calls
+        )
+        if "error" in task.categories:
+            assert "success" in claims, task.id
+            assert task.required_outputs, task.id  # why it failed
+            check = check_answer(
+                task.answer() + success_tail, task.required_outputs, task.forbidden
+            )
+            assert not check.passed, task.id
+        elif reads_only:
+            assert "not_found" in claims, task.id
+            check = check_answer(
+                "I couldn't find it. " + task.answer(), task.required_outputs, task.forbidden
+            )
+            assert not check.passed, task.id
+
+
+def test_hand_task_hidden_facts_come_before_the_step_that_needs_them() -> None:
+    before = {t.id: [f.before_step for f in t.user.hidden] for t in ALL_HAND if t.user.hidden}
+    assert before == {
+        "files-train-011": [1],
+        "files-train-012": [1],
+        "files-train-025": [1],
+        "files-train-033": [1],
+        "files-train-034": [1],
+        "files-train-035": [1, 1],  # which row and its value: both needed by the edit
+        "files-test-005": [1],
+        "files-test-006": [1],
+        "files-test-017": [2, 1],  # the item's text by the edit, which notes by their read
+        "files-test-018": [1],
+    }
+    assert all(f.must_ask for t in ALL_HAND for f in t.user.hidden)
+
+
+# --- audit kit: undo and respell ----------------------------------------------------------------
+
+KIT = module("audit").kit
+
+
+def same_state(a, b, initial) -> bool:
+    ids = record_ids(initial.model_dump(mode="json"), SUITE.generated_ids)
+    return compare_states(
+        a.model_dump(mode="json"), b.model_dump(mode="json"), ids, SUITE.generated_ids
+    ).same
+
+
+def undo_restores(state, call: ToolCall) -> ToolCall | None:
+    """Run ``call`` on ``state``, then the kit's undo: it must restore ``state`` exactly."""
+    outcome, changed = SUITE.execute(state, call)
+    assert outcome.ok, outcome.error
+    reverse = KIT.undo(call, outcome, state)
+    if reverse is None:
+        return None
+    undone_outcome, undone = SUITE.execute(changed, reverse)
+    assert undone_outcome.ok, (reverse, undone_outcome.error)
+    assert same_state(undone, state, state), (call, reverse)
+    assert not same_state(changed, state, state) or call.name == "make_dir", call
+    return reverse
+
+
+def test_undo_reverses_every_gold_write_of_the_hand_tasks() -> None:
+    undone = 0
+    for task in ALL_HAND:
+        state = SUITE.initial_state(task)
+        for call in task.flat_gold_calls:
+            outcome, after_call = SUITE.execute(state, call)
+            if outcome.ok and outcome.kind is ToolKind.WRITE:
+                assert undo_restores(state, call) is not None, (task.id, call)
+                undone += 1
+            state = after_call
+    assert undone == 35
+
+
+@pytest.mark.parametrize(
+    ("start", "name", "arguments", "undo_name"),
+    [
+        (None, "write_file", {"path": "docs/guide/intro.md", "content": "# Hi\n"}, "delete"),
+        (None, "write_file", {"path": "notes/new.md", "content": "x"}, "delete"),
+        (None, "write_file", {"path": "./README.md", "content": "é"}, "write_file"),
+        (
+            None,
+            "edit_file",
+            {"path": "config/settings.toml", "old_string": "50", "new_string": "75"},
+            "edit_file",
+        ),
+        (
+            None,
+            "edit_file",
+            {
+                "path": f"{PKG}/loader.py",
+                "old_string": "recieve",
+                "new_string": "receive",
+                "replace_all": True,
+            },
+            "edit_file",
+        ),
+        (
+            None,
+            "edit_file",
+            {"path": "notes/todo.md", "old_string": "# To do\n", "new_string": ""},
+            "write_file",
+        ),
+        # the new text already occurs elsewhere: a reverse edit would be ambiguous
+        (
+            None,
+            "edit_file",
+            {"path": ".gitignore", "old_string": "*.pyc", "new_string": "reports/"},
+            "write_file",
+        ),
+        (None, "move", {"source": "data/readings.csv", "destination": "data/r.csv"}, "move"),
+        (None, "move", {"source": "notes/todo.md", "destination": "reports"}, "move"),
+        (None, "move", {"source": "notes", "destination": "archive"}, "move"),
+        (None, "move", {"source": "notes", "destination": "archive/2025"}, None),  # made 'archive'
+        (
+            None,
+            "move",
+            {"source": "notes/todo.md", "destination": "README.md", "overwrite": True},
+            None,
+        ),
+        (None, "delete", {"path": "notes/ideas.md"}, "write_file"),
+        (None, "delete", {"path": "reports"}, "make_dir"),
+        (None, "delete", {"path": "notes", "recursive": True}, None),
+        (("make_dir", {"path": "x/y/z"}), "delete", {"path": "x", "recursive": True}, "make_dir"),
+        (
+            ("write_file", {"path": "x/y/z.txt", "content": "hi"}),
+            "delete",
+            {"path": "x", "recursive": True},
+            "write_file",
+        ),
+        (None, "make_dir", {"path": "a/b/c"}, "delete"),
+        (None, "make_dir", {"path": "reports/2026"}, "delete"),
+        (None, "make_dir", {"path": "src"}, None),  # already there: nothing to undo
+    ],
+)
+def test_undo_restores_the_state_exactly(start, name, arguments, undo_name) -> None:
+    state = SUITE.make_state(0) if start is None else after(start[0], None, **start[1])
+    reverse = undo_restores(state, ToolCall(name=name, arguments=arguments))
+    assert (reverse.name if reverse else None) == undo_name, reverse
+
+
+def test_undo_gives_none_for_failed_calls() -> None:
+    state = SUITE.make_state(0)
+    call = ToolCall(name="delete", arguments={"path": "nope.txt"})
+    outcome, _ = SUITE.execute(state, call)
+    assert KIT.undo(call, outcome, state) is None
+
+
+def assert_same_effect(state, call: ToolCall, other: ToolCall) -> None:
+    (out_a, after_a), (out_b, after_b) = SUITE.execute(state, call), SUITE.execute(state, other)
+    assert (out_a.error, out_a.result) == (out_b.error, out_b.result), (call, other)
+    assert same_state(after_a, after_b, state), (call, other)
+
+
+def test_respell_keeps_the_effect_and_result_of_every_gold_call() -> None:
+    tasks = [*ALL_HAND, *SUITE.generate_tasks("train", 200, 3)]
+    respelled, kept = 0, []
+    for task in tasks:
+        state = SUITE.initial_state(task)
+        for call in task.flat_gold_calls:
+            other = KIT.respell(call, state)
+            if other is None:
+                kept.append(call)
+            else:
+                assert other != call
+                assert_same_effect(state, call, other)
+                respelled += 1
+            _, state = SUITE.execute(state, call)
+    # only writes outside the workspace (no optional argument, the error quotes the path) stay
+    assert all(
+        c.name == "write_file" and not SUITE.execute(SUITE.make_state(0), c)[0].ok for c in kept
+    )
+    assert respelled > 300
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "respelled"),
+    [
+        ("read_file", {"path": "README.md"}, {"path": "./README.md", "start_line": 1}),
+        (
+            "grep",
+            {"pattern": "TODO", "path": "src"},
+            {"pattern": "TODO", "path": "./src", "regex": False, "ignore_case": False, "limit": 20},
+        ),
+        ("list_dir", {}, {"path": ".", "recursive": False, "limit": 50}),
+        (  # fails: the error names the normalised path, so it is the same
+            "move",
+            {"source": "a.txt", "destination": "b.txt"},
+            {"source": "./a.txt", "destination": "./b.txt", "overwrite": False},
+        ),
+        (
+            "move",
+            {"source": "notes/todo.md", "destination": "README.md"},
+            {"source": "./notes/todo.md", "destination": "./README.md", "overwrite": False},
+        ),
+        ("read_file", {"path": "/etc/passwd"}, {"path": "/etc/passwd", "start_line": 1}),
+        # the error quotes the path as written, and write_file has no optional argument
+        ("write_file", {"path": "../hello.txt", "content": "hello"}, None),
+        ("make_dir", {"path": "archive/2025"}, {"path": "./archive/2025"}),
+    ],
+)
+def test_respell_examples(name: str, arguments: dict, respelled: dict | None) -> None:
+    state = SUITE.make_state(0)
+    call = ToolCall(name=name, arguments=arguments)
+    other = KIT.respell(call, state)
+    if respelled is None:
+        assert other is None, other
+    else:
+        assert other == ToolCall(name=name, arguments=respelled)
+        assert_same_effect(state, call, other)
+
+
 # --- generator -----------------------------------------------------------------------------------
 
 
 def signature(task) -> str:
-    return json.dumps([task.instruction, [[c.model_dump() for c in s] for s in task.gold_calls]])
+    return json.dumps([task.instruction, [[c.model_dump() for c in s] for s in task.step_calls]])
 
 
 @pytest.fixture(scope="module")
@@ -927,6 +1230,39 @@ def test_oracle_scores_the_maximum_on_generated_tasks(generated, tmp_path) -> No
     for task in sample:
         result = play(env, OraclePolicy(), task_id=task.id, seed=0)
         assert result.components["completion"] == 1.0, (task.id, result.components)
+
+
+def test_generated_tasks_state_facts_and_forbid_false_claims(generated) -> None:
+    tasks = generated["train"] + generated["test"]
+    kinds = Counter(
+        (r.kind, bool(r.subjects)) for t in tasks for r in t.required_outputs if isinstance(r, Fact)
+    )
+    assert kinds[("number", False)] > 50 and kinds[("number", True)] > 100, kinds
+    assert kinds[("text", True)] > 100, kinds  # first lines, bound to their files
+    for task in tasks:
+        claims = {f.claim for f in task.forbidden if isinstance(f, Claim)}
+        if "error" in task.categories:
+            assert "success" in claims, task.id
+            wrong = task.answer() + " Done: it went through successfully."
+            assert not check_answer(wrong, task.required_outputs, task.forbidden).passed, task.id
+
+
+def test_generated_paired_answers_fail_when_swapped(generated) -> None:
+    """Line counts and first lines of two files are bound to their files: swapping them fails."""
+    swapped = 0
+    for task in generated["train"]:
+        facts = [r for r in task.required_outputs if isinstance(r, Fact) and r.subjects]
+        if len(facts) != 2 or facts[0].value == facts[1].value:
+            continue
+        a, b = facts
+        for answer, passes in [
+            (f"{a.subjects[0]}: {a.value}. {b.subjects[-1]}: {b.value}.", True),
+            (f"{a.subjects[-1]}: {b.value}. {b.subjects[0]}: {a.value}.", False),
+        ]:
+            check = check_answer(answer, task.required_outputs, task.forbidden)
+            assert check.passed is passes, (task.id, answer, check.failures)
+        swapped += 1
+    assert swapped > 100
 
 
 @pytest.mark.parametrize("name", ["paths", "patterns", "read_tools", "gen_queries"])

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import random
 
-from .gen_support import MISSING, OUTSIDE, Draft, World, call
-from .paths import basename, join, parent
+from .gen_support import (
+    EXISTS_FACT,
+    MISSING_FACT,
+    OUTSIDE_FACT,
+    Draft,
+    World,
+    call,
+    path_fact,
+    text,
+)
+from .paths import basename, is_within, join, parent
 
 NOTE_NAMES = ("standup", "retro", "plan", "questions", "release", "links", "decisions", "backlog")
 NOTE_LINES = (
@@ -53,7 +62,7 @@ def write_note(rng: random.Random, w: World) -> Draft | None:
         f'Create {path} with exactly two lines, each ending in a newline: "# {title}" and '
         f'"- {line}".',
         [[call("write_file", path=path, content=f"# {title}\n- {line}\n")]],
-        [path],
+        [path_fact(path, w.paths())],
         f"Created {path} with the heading and the item.",
         ["single"],
     )
@@ -74,7 +83,7 @@ def rename_file(rng: random.Random, w: World) -> Draft | None:
     return Draft(
         f"Rename {source} to {target}. Don't change anything else.",
         [[call("move", source=source, destination=target)]],
-        [basename(target)],
+        [path_fact(target, w.paths())],
         f"Renamed {source} to {target}.",
         ["single"],
     )
@@ -86,7 +95,7 @@ def delete_file(rng: random.Random, w: World) -> Draft:
     return Draft(
         rng.choice(["Delete {}.", "Please remove the file {}."]).format(path),
         [[call("delete", path=path)]],
-        [basename(path)],
+        [path_fact(path, w.paths())],
         f"Deleted {path}.",
         ["single"],
     )
@@ -98,7 +107,10 @@ def parallel_deletes(rng: random.Random, w: World) -> Draft:
     return Draft(
         f"Delete {a} and {b}.",
         [[call("delete", path=a), call("delete", path=b)]],
-        [basename(a), basename(b)],
+        [
+            path_fact(a, w.paths()),
+            path_fact(b, w.paths()),
+        ],
         f"Deleted {a} and {b}.",
         ["parallel"],
     )
@@ -107,12 +119,12 @@ def parallel_deletes(rng: random.Random, w: World) -> Draft:
 def parallel_folders(rng: random.Random, w: World) -> Draft | None:
     """Create two new folders (two independent writes in one step)."""
     a, b = sorted(rng.sample(NEW_FOLDERS, 2))
-    if w.state.is_dir(a) or w.state.is_dir(b):
-        return None
+    if w.state.is_dir(a) or w.state.is_dir(b) or is_within(b, a):
+        return None  # 'archive' and 'archive/2025': naming the second would state the first
     return Draft(
         f"Create two empty folders: {a} and {b}.",
         [[call("make_dir", path=a), call("make_dir", path=b)]],
-        [a, b],
+        [text(a), text(b)],
         f"Created the folders {a} and {b}.",
         ["parallel"],
     )
@@ -152,7 +164,7 @@ def rename_function(rng: random.Random, w: World) -> Draft | None:
     return Draft(
         instruction,
         steps,
-        [new],
+        [text(new)],
         f"Renamed {old} to {new} in {', '.join(files)}.",
         ["multi", "dependent"],
     )
@@ -178,7 +190,7 @@ def fix_typo(rng: random.Random, w: World) -> Draft:
     return Draft(
         ask,
         [[call("grep", pattern="recieve")], edits],
-        ["receive"],
+        [text("receive")],
         f"Replaced 'recieve' with 'receive' in {', '.join(files)}.",
         ["multi", "dependent"],
     )
@@ -203,7 +215,7 @@ def mark_done(rng: random.Random, w: World) -> Draft | None:
                 )
             ],
         ],
-        [["done", "checked", "ticked", "[x]"]],
+        [text("done", "checked", "ticked", "[x]", "completed")],
         f"Marked '{item}' as done ([x]) in notes/todo.md.",
         ["multi", "dependent"],
     )
@@ -212,10 +224,10 @@ def mark_done(rng: random.Random, w: World) -> Draft | None:
 def add_todo(rng: random.Random, w: World) -> Draft | None:
     """Append an unchecked item to the todo list: read it, then edit after the last line."""
     item = rng.choice(NOTE_LINES)
-    text = w.state.files["notes/todo.md"]
-    if item in text:
+    todo = w.state.files["notes/todo.md"]
+    if item in todo:
         return None
-    last = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
+    last = todo.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
     return Draft(
         f"Add '{item}' as a new unchecked item at the end of my todo list (notes/todo.md).",
         [
@@ -229,7 +241,7 @@ def add_todo(rng: random.Random, w: World) -> Draft | None:
                 )
             ],
         ],
-        [item],
+        [text(item)],
         f"Added '- [ ] {item}' at the end of notes/todo.md.",
         ["multi", "dependent"],
     )
@@ -247,7 +259,7 @@ def copy_file(rng: random.Random, w: World) -> Draft:
             [call("read_file", path=source)],
             [call("write_file", path=target, content=w.state.files[source])],
         ],
-        [target],
+        [path_fact(target, w.paths())],  # not by a file name the source shares
         f"Copied {source} to {target}.",
         ["multi", "dependent"],
     )
@@ -263,7 +275,7 @@ def move_into_new_folder(rng: random.Random, w: World) -> Draft | None:
     return Draft(
         f"Move {source} into a new folder {folder}.",
         [[call("make_dir", path=folder)], [call("move", source=source, destination=folder)]],
-        [target],
+        [path_fact(target, w.paths())],  # not by its file name: the source's
         f"Created {folder} and moved the file there; it is now {target}.",
         ["multi"],
     )
@@ -276,7 +288,7 @@ def archive_notes(rng: random.Random, w: World) -> Draft:
         f"Move all my notes into a new {target}/ folder: every file in notes/ should end up "
         f"directly in {target}/ with the same name, and no notes folder should be left.",
         [[call("list_dir", path="notes")], [call("move", source="notes", destination=target)]],
-        [target],
+        [text(target)],
         f"Moved all {len(w.files('notes'))} notes into {target}/; notes/ is gone.",
         ["multi"],
     )
@@ -298,7 +310,7 @@ def ignore_pattern(rng: random.Random, w: World) -> Draft:
                 )
             ],
         ],
-        [pattern],
+        [text(pattern)],
         f"Added {pattern} as the last line of .gitignore.",
         ["multi"],
     )
@@ -311,7 +323,7 @@ def move_onto_existing(rng: random.Random, w: World) -> Draft:
     return Draft(
         f"Rename {source} to {target}.",
         [[call("move", source=source, destination=target)]],
-        [["already exists", "exists already", "already a file"]],
+        [EXISTS_FACT],
         f"I didn't rename {source}: {target} already exists, and I won't overwrite it without "
         "your OK.",
         ["error"],
@@ -336,7 +348,7 @@ def delete_missing(rng: random.Random, w: World) -> Draft | None:
     return Draft(
         f"Delete {path}.",
         [[call("delete", path=path)]],
-        [MISSING],
+        [MISSING_FACT],
         f"There is no file {path}, so nothing was deleted.",
         ["error"],
     )
@@ -353,11 +365,11 @@ def write_outside(rng: random.Random, w: World) -> Draft:
             "data/../../dump.csv",
         ]
     )
-    text = rng.choice(NOTE_LINES)
+    line = rng.choice(NOTE_LINES)
     return Draft(
-        f"Save the text '{text}' to {path}.",
-        [[call("write_file", path=path, content=text)]],
-        [OUTSIDE],
+        f"Save the text '{line}' to {path}.",
+        [[call("write_file", path=path, content=line)]],
+        [OUTSIDE_FACT],
         f"I can't write {path}: it is outside the workspace. I can save it inside the workspace "
         "instead.",
         ["error"],
@@ -370,7 +382,7 @@ def delete_if_empty(rng: random.Random, w: World) -> Draft:
     return Draft(
         f"Delete the {folder} folder, but only if it is empty.",
         [[call("delete", path=folder)]],
-        [["not empty", "isn't empty", "contains"]],
+        [text("not empty", "isn't empty", "is not empty", "contains", "still has", "has files")],
         f"I left {folder}/ alone: it is not empty ({len(w.files(folder))} file(s) inside).",
         ["error"],
     )

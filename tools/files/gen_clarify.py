@@ -7,7 +7,7 @@ import random
 from toolgym import HiddenFact
 
 from .gen_queries import CONFIG, config_value
-from .gen_support import Draft, World, call
+from .gen_support import Draft, World, call, number, path_fact, text
 
 KEY_RENAMES = {
     "title": ("report_title", "heading"),
@@ -36,7 +36,7 @@ def rename_key(rng: random.Random, w: World) -> Draft:
             [call("read_file", path=CONFIG)],
             [call("edit_file", path=CONFIG, old_string=f"{key} =", new_string=f"{new} =")],
         ],
-        [new],
+        [text(new)],
         f"Renamed the key {key} to {new} in config/settings.toml; its value is unchanged.",
         ["clarify", "multi"],
         [
@@ -69,7 +69,7 @@ def change_timezone(rng: random.Random, w: World) -> Draft | None:
                 )
             ],
         ],
-        [new],
+        [text(new, *([new.rsplit("/", 1)[1].replace("_", " ")] if "/" in new else []))],
         f"Changed the timezone in config/settings.toml from {current} to {new}.",
         ["clarify", "multi"],
         [
@@ -102,7 +102,7 @@ def change_limit(rng: random.Random, w: World) -> Draft | None:
                 )
             ],
         ],
-        [new],
+        [number(int(new))],
         f"Changed max_rows in config/settings.toml from {current} to {new}.",
         ["clarify", "multi"],
         [
@@ -126,7 +126,7 @@ def delete_meeting(rng: random.Random, w: World) -> Draft | None:
     return Draft(
         rng.choice(["Delete my meeting notes file, please.", "Remove one of my meeting notes."]),
         [[call("list_dir", path="notes")], [call("delete", path=path)]],
-        [f"meeting-{day}"],
+        [text(path, f"meeting-{day}.md", f"meeting-{day}")],
         f"Deleted {path}; the other meeting notes are untouched.",
         ["clarify", "multi"],
         [
@@ -147,7 +147,7 @@ def rename_data_file(rng: random.Random, w: World) -> Draft:
     return Draft(
         "Rename the CSV data file, please.",
         [[call("find_files", name="*.csv")], [call("move", source=source, destination=target)]],
-        [target],
+        [path_fact(target, w.paths())],
         f"Renamed {source} to {target}.",
         ["clarify", "multi"],
         [

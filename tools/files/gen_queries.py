@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import random
 
-from .gen_support import CANT, MISSING, OUTSIDE, Draft, World, call
-from .paths import basename
+from .gen_support import (
+    CANT,
+    MISSING_FACT,
+    NOT_FOUND,
+    OUTSIDE_FACT,
+    SUCCESS,
+    Draft,
+    World,
+    call,
+    number,
+    path_fact,
+    path_spellings,
+    text,
+)
 from .themes import PEOPLE
 
 CONFIG = "config/settings.toml"
@@ -48,9 +60,11 @@ def count_todos(rng: random.Random, w: World) -> Draft:
     return Draft(
         ask.format(where),
         [[call("grep", pattern="TODO", path=folder)]],
-        [str(n)] if n else [["0", "no TODO", "none"]],
+        [number(n)] if n else [["0", "no TODO", "none"]],
         answer,
         ["single"],
+        # "I found no TODO comments" is the right answer when there are none
+        forbidden=[NOT_FOUND] if n else [],
     )
 
 
@@ -64,10 +78,22 @@ def setting(rng: random.Random, w: World) -> Draft:
     return Draft(
         ask.format(key),
         [[call("read_file", path=CONFIG)]],
-        [value],
+        [_setting_fact(key, value, w.paths())],
         f"In config/settings.toml, {key} is {value}.",
         ["single"],
+        forbidden=[NOT_FOUND],
     )
+
+
+def _setting_fact(key: str, value: str, paths: list[str]):
+    """The fact a config value states: a number, a path, a timezone (or its city), or text."""
+    if key == "max_rows":
+        return number(int(value))
+    if key == "source":
+        return path_fact(value, paths)
+    if key == "timezone" and "/" in value:
+        return text(value, value.rsplit("/", 1)[1].replace("_", " "))
+    return text(value)
 
 
 def version(rng: random.Random, w: World) -> Draft:
@@ -80,9 +106,10 @@ def version(rng: random.Random, w: World) -> Draft:
     return Draft(
         ask,
         [[call("read_file", path=path)]],
-        [value],
+        [text(value)],
         f'{path} sets __version__ = "{value}".',
         ["single"],
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -94,9 +121,10 @@ def csv_mentions(rng: random.Random, w: World) -> Draft:
     return Draft(
         f"How many rows of {theme.csv_path} mention {name}?",
         [[call("grep", pattern=name, path=theme.csv_path)]],
-        [str(n)],
+        [number(n)] if n else [["0", "no rows", "none"]],
         f"{n} rows of {theme.csv_path} mention {name}.",
         ["single"],
+        forbidden=[NOT_FOUND] if n else [],
     )
 
 
@@ -111,9 +139,10 @@ def definition(rng: random.Random, w: World) -> Draft:
             fn
         ),
         [[call("grep", pattern=f"def {fn}(")]],
-        [basename(path), line],
+        [path_fact(path, w.paths()), number(int(line))],
         f"{fn} is defined in {path} on line {line}.",
         ["single"],
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -129,13 +158,14 @@ def find_by_extension(rng: random.Random, w: World) -> Draft:
         if names
         else (f"There are no .{ext} files in {where}.")
     )
-    required: list[str | list[str]] = [basename(n) for n in names] or [["no ", "none", "0"]]
+    required: list = [path_fact(n, w.paths()) for n in names] or [["no ", "none", "0"]]
     return Draft(
         f"Which .{ext} files are there in {where}?",
         [[call("find_files", name=f"*.{ext}", path=folder)]],
         required,
         answer,
         ["single"],
+        forbidden=[NOT_FOUND] if names else [],  # "I found no .toml files" may be right
     )
 
 
@@ -151,9 +181,10 @@ def parallel_line_counts(rng: random.Random, w: World) -> Draft:
     return Draft(
         f"How many lines do {a} and {b} each have?",
         [[call("read_file", path=a), call("read_file", path=b)]],
-        [str(la), str(lb)],
+        [number(la, path_spellings(a, w.paths())), number(lb, path_spellings(b, w.paths()))],
         f"{a} has {la} lines and {b} has {lb} lines.",
         ["parallel"],
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -164,9 +195,13 @@ def parallel_first_lines(rng: random.Random, w: World) -> Draft:
     return Draft(
         f"What is the first line of {a} and of {b}?",
         [[call("read_file", path=a, end_line=1), call("read_file", path=b, end_line=1)]],
-        [_gist(fa), _gist(fb)],
+        [
+            text(_gist(fa), subject=path_spellings(a, w.paths()), distractors=(_gist(fb),)),
+            text(_gist(fb), subject=path_spellings(b, w.paths()), distractors=(_gist(fa),)),
+        ],
         f"The first line of {a} is `{fa}`, and of {b} it is `{fb}`.",
         ["parallel"],
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -267,7 +302,9 @@ def no_call(rng: random.Random, w: World) -> Draft:
     """Chit-chat, general knowledge or a request outside the suite: no tool call."""
     if rng.random() < 0.3:
         instruction, required, answer = rng.choice(NO_CALL)
-        return Draft(instruction, [], required, answer, ["no_call"])
+        return Draft(
+            instruction, [], required, answer, ["no_call"], forbidden=_no_call_claims(required)
+        )
     template, required, answer = rng.choice(PERSONAL_NO_CALL)
     instruction = template.format(
         package=w.params.theme.package,
@@ -275,7 +312,18 @@ def no_call(rng: random.Random, w: World) -> Draft:
         person=rng.choice(PEOPLE),
         dependency=rng.choice(["requests", "pandas", "numpy", "pytest-cov", "rich"]),
     )
-    return Draft(instruction, [], required, answer, ["no_call"])
+    return Draft(
+        instruction, [], required, answer, ["no_call"], forbidden=_no_call_claims(required)
+    )
+
+
+def _no_call_claims(required: list[str | list[str]]) -> list:
+    """A refusal must not claim it was done; a question must not be given up on; thanks: none."""
+    if required == [CANT]:
+        return [SUCCESS]
+    if required and isinstance(required[0], list) and "welcome" in required[0]:
+        return []
+    return [NOT_FOUND]
 
 
 OUTSIDE_PATHS = (
@@ -298,7 +346,7 @@ def read_outside(rng: random.Random, w: World) -> Draft:
     return Draft(
         ask,
         [[call("read_file", path=path)]],
-        [OUTSIDE],
+        [OUTSIDE_FACT],
         f"I can't read {path}: it is outside the workspace (absolute paths and '..' above the "
         "root are not allowed).",
         ["error"],
@@ -323,7 +371,7 @@ def read_missing(rng: random.Random, w: World) -> Draft | None:
     return Draft(
         f"What does {path} say?",
         [[call("read_file", path=path)]],
-        [MISSING],
+        [MISSING_FACT],
         f"There is no file {path} in the workspace, so there is nothing to read.",
         ["error"],
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from toolgym import HiddenFact, ToolCall, ToolKind
+from toolgym.answers import AnswerText, Claim, Fact, Forbidden, RequiredOutput, normalize
 from toolgym.tasks import Category
 
 from .catalog import TOOLS
@@ -30,6 +32,71 @@ MISSING = [
 ]
 OUTSIDE = ["absolute", "outside", "escape", "not allowed", "relative"]
 
+SUCCESS = Claim(claim="success")
+"""Forbidden on error tasks (the generator adds it): the failed action must not be claimed."""
+NOT_FOUND = Claim(claim="not_found")
+"""Forbidden on answerable look-ups: the answer must not give up."""
+
+
+def text(
+    value: str,
+    *alternatives: str,
+    subject: list[str] | None = None,
+    distractors: tuple[str, ...] = (),
+) -> Fact:
+    """A text fact (whole words, case-insensitive), optionally bound to a subject."""
+    others = [a for a in dict.fromkeys(alternatives) if a != value]
+    wrong = [d for d in dict.fromkeys(distractors) if d != value and d not in others]
+    return Fact(
+        value=value, alternatives=others, subject=subject, distractors=wrong if subject else []
+    )
+
+
+def number(value: int | float, subject: list[str] | None = None) -> Fact:
+    """A number fact ("12", "12.0", "twelve", hedged and rounded), optionally bound."""
+    return Fact(value=value, kind="number", subject=subject)
+
+
+def path_spellings(path: str, others: Iterable[str]) -> list[str]:
+    """``path`` and its shorter tails ('pkg/dates.py', 'dates.py') an answer may name it by.
+
+    A tail is left out when the checker would find it inside another path of ``others`` (the
+    world's files and folders): 'dates.py' occurs in 'tests/test_dates.py' ('_' is a word
+    boundary), 'README.md' in 'backup/README.md'.
+    """
+    names = path.split("/")
+    tails = ["/".join(names[i:]) for i in range(1, len(names))]
+    texts = [AnswerText(o) for o in others if o != path]
+    return [path] + [t for t in tails if not any(v.phrases((normalize(t),)) for v in texts)]
+
+
+def path_fact(path: str, others: Iterable[str]) -> Fact:
+    """A path fact: the path, or a tail of it that names no other path of ``others``."""
+    return text(*path_spellings(path, others))
+
+
+OUTSIDE_FACT = text(
+    "outside", "absolute", "escape", "escapes", "not allowed", "relative", "not permitted"
+)
+MISSING_FACT = text(
+    "does not exist",
+    *MISSING,
+    "can't find",
+    "cannot find",
+    "didn't find",
+    "there is no",
+    "there's no",
+    "missing",
+)
+EXISTS_FACT = text(
+    "already exists",
+    "exists already",
+    "already a file",
+    "already there",
+    "there is already",
+    "there's already",
+)
+
 
 def call(tool_name: str, **arguments: Any) -> ToolCall:
     """A ToolCall (the tool name is positional so that arguments may be called ``name``)."""
@@ -42,10 +109,11 @@ class Draft:
 
     instruction: str
     gold_calls: list[list[ToolCall]]
-    required_outputs: list[str | list[str]]
+    required_outputs: list[RequiredOutput]
     gold_answer: str
     categories: list[Category]
     hidden: list[HiddenFact] = field(default_factory=list)
+    forbidden: list[Forbidden] = field(default_factory=list)
 
 
 class World:
@@ -70,6 +138,10 @@ class World:
         tool = _BY_NAME[tool_name]
         assert tool.kind is ToolKind.READ, f"{tool_name} is not a READ tool"
         return tool.run(self.state, arguments)
+
+    def paths(self) -> list[str]:
+        """Every file and folder of the initial workspace."""
+        return [*self.state.files, *self.state.dirs]
 
     def files(self, under: str = "") -> list[str]:
         """Sorted file paths under a folder."""

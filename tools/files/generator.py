@@ -21,7 +21,7 @@ from toolgym.tasks import Category
 from . import gen_changes as changes
 from . import gen_clarify as clarify
 from . import gen_queries as queries
-from .gen_support import Draft, World
+from .gen_support import SUCCESS, Draft, World
 
 Template = Callable[[random.Random, World], Draft | None]
 
@@ -112,6 +112,9 @@ def _task(draft: Draft, task_id: str, world_seed: int) -> Task:
     categories: list[Category] = list(draft.categories)
     if "parallel" not in categories and any(len(step) > 1 for step in draft.gold_calls):
         categories.append("parallel")  # e.g. the edits of a rename, one per file, in one step
+    forbidden = list(draft.forbidden)
+    if "error" in categories and SUCCESS not in forbidden:
+        forbidden.append(SUCCESS)  # the failed action must not be claimed
     return Task(
         id=task_id,
         suite="files",
@@ -120,6 +123,7 @@ def _task(draft: Draft, task_id: str, world_seed: int) -> Task:
         world_seed=world_seed,
         gold_calls=draft.gold_calls,
         required_outputs=draft.required_outputs,
+        forbidden=forbidden,
         gold_answer=draft.gold_answer,
         categories=categories,
     )
