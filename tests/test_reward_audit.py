@@ -29,7 +29,9 @@ def test_the_audit_catches_a_substring_answer_check(monkeypatch):
     """With the old substring check, wrong answers that mention the right values are paid."""
 
     def substring_check(answer, required, forbidden=(), *, id_map=None):
-        ok = [output_present(r if not hasattr(r, "value") else str(r.value), answer) for r in required]
+        ok = [
+            output_present(r if not hasattr(r, "value") else str(r.value), answer) for r in required
+        ]
         return AnswerCheck(all(ok), sum(ok) / len(ok) if ok else 1.0, ())
 
     monkeypatch.setattr("toolgym.env.check_answer", substring_check)

@@ -1,7 +1,6 @@
 """Property tests: every supported spelling is found, binding separates subjects, nothing raises."""
 
 import datetime as dt
-import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -58,7 +57,11 @@ def round_half_up(v: int, unit: int) -> int:
     return int((Decimal(v) / unit).to_integral_value(rounding=ROUND_HALF_UP)) * unit
 
 
-def number_word(n: int) -> str:
+def number_word(n: int, joiner: str = " ") -> str:
+    if n >= 100:
+        hundreds, rest = divmod(n, 100)
+        head = f"{UNITS[hundreds]} hundred"
+        return head if rest == 0 else f"{head}{joiner}{number_word(rest)}"
     if n < 20:
         return UNITS[n]
     tens, unit = divmod(n, 10)
@@ -86,9 +89,9 @@ def test_decimal_is_found(n: int, places: int) -> None:
     assert output_holds(Fact(value=float(value), kind="number"), answer)
 
 
-@given(st.integers(0, 99))
-def test_number_words_are_found(n: int) -> None:
-    answer = f"There are {number_word(n)} of them."
+@given(st.integers(0, 999), st.sampled_from([" ", " and "]))
+def test_number_words_are_found(n: int, joiner: str) -> None:
+    answer = f"There are {number_word(n, joiner)} of them."
     assume(n != 1)  # "one of them" is a pronoun
     assert output_holds(Fact(value=n, kind="number"), answer)
 
@@ -356,31 +359,6 @@ def test_tricky_fragments_never_raise(answer: str) -> None:
         "\ud800\x00 ",
     ],
 )
-def test_a_megabyte_answer_is_checked(unit: str) -> None:
-    answer = (unit * (1_000_000 // len(unit) + 1))[:1_000_000]
-    start = time.process_time()
-    check_everything(answer)
-    assert time.process_time() - start < 60
-
-
-def test_a_2000_character_answer_is_fast() -> None:
-    para = (
-        "On Thursday, March 5, you have three meetings: the Platform standup from 09:30 to 09:45, "
-        "the Product sync at 11:00 and a 1:1 with Marcus at 2:00 pm. Harbor Inn costs $290 per "
-        "night while the Grand Plaza is $870. The city has roughly 390,000 residents. "
-    )
-    answer = (para * 20)[:2000]
-    facts = [
-        Fact(value="09:30", kind="time", subject="standup"),
-        Fact(value=290, kind="number", subject="Harbor Inn"),
-        Fact(value="2026-03-05", kind="date"),
-        Fact(value="Marcus"),
-    ]
-    check_answer(answer, facts)
-    best = float("inf")
-    for _ in range(5):
-        start = time.process_time()
-        for _ in range(10):
-            check_answer(answer, facts)
-        best = min(best, (time.process_time() - start) / 10)
-    assert best / len(facts) < 0.005  # generous: a regression guard, typically well under 1 ms
+def test_a_long_answer_is_checked_without_raising(unit: str) -> None:
+    answer = (unit * (200_000 // len(unit) + 1))[:200_000]
+    check_everything(answer)  # bench/answer_checks.py times it

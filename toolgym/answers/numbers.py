@@ -1,8 +1,10 @@
 """Numbers in an answer: digits with separators, number words, scale words, hedges.
 
 A number is found wherever the answer writes one ("332,477", "332 477", "3.5", "$290", "290
-USD", "15%", "twenty-one", "a dozen", "1.2 million", "390 thousand", "10k") but never inside a
-date, a time, an id or code ("ev-0042", "BK0005", "H-BOS-1", "SJ160") or a version ("0.3.1").
+USD", "15%", "twenty-one", "two hundred and five", "a dozen", "1.2 million", "390 thousand",
+"10k", "$1.2m", "1.2bn") but never inside a date (save the year ending a written-out one:
+"March 5, 1992" states 1992), a time, an id or code ("ev-0042", "BK0005", "H-BOS-1", "SJ160")
+or a version ("0.3.1").
 A hedged number ("about", "roughly", "~", ...) carries its precision, so "roughly 390,000"
 states anything that rounds to 390,000 at the nearest 10,000.
 """
@@ -10,6 +12,7 @@ states anything that rounds to 390,000 at the nearest 10,000.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -80,8 +83,14 @@ def _alternatives(words: list[str]) -> str:
     return word_alternation(words)
 
 
+_BELOW_100 = (
+    rf"(?:{_alternatives(_TEN_WORDS)})(?:[-\s](?:{_alternatives(_UNIT_WORDS[1:10])}){NOT_BEFORE_ALNUM})?"
+    rf"|(?:{_alternatives(_UNIT_WORDS[1:])})"
+)
 _WORDS = re.compile(
-    r"\b(?:(?P<dz>half a|a|one|two|three|four|five|six)\s(?P<dozen>dozens?)"
+    rf"\b(?:(?P<hu>a|{_alternatives(_UNIT_WORDS[1:10])})\shundred"
+    + rf"(?:\s(?:and\s)?(?P<rest>{_BELOW_100}){NOT_BEFORE_ALNUM})?"
+    + r"|(?P<dz>half a|a|one|two|three|four|five|six)\s(?P<dozen>dozens?)"
     + rf"|(?P<a>a|an)(?=\s(?:hundred|thousand|million|billion){NOT_BEFORE_ALNUM})"
     + rf"|(?P<tens>{_alternatives(_TEN_WORDS)})(?:[-\s](?P<tu>{_alternatives(_UNIT_WORDS[1:10])})"
     + rf"{NOT_BEFORE_ALNUM})?"
@@ -120,8 +129,10 @@ def _digit_numbers(text: str, exclude: SpanSet) -> list[Span]:
     out = []
     for match in _CORE.finditer(text):
         start, end = match.span()
+        if exclude.overlaps(start, end) or end - start > _MAX_DIGITS * 2:
+            continue
         raw = match.group().replace(",", "").replace(" ", "")
-        if len(raw) > _MAX_DIGITS or exclude.overlaps(start, end):
+        if len(raw) > _MAX_DIGITS:
             continue
         before = _part_of_token_before(text, start, start in ranges)
         if before is None:
@@ -222,13 +233,42 @@ def _suffix(text: str, start: int, end: int, in_range: bool) -> tuple[int, int] 
     return 0, end
 
 
+_WORD_START = re.compile(
+    "(?:"
+    + word_alternation([*_UNIT_WORDS, *_TEN_WORDS, "a", "an", "half"])
+    + ")"
+    + NOT_BEFORE_ALNUM
+)
+
+
+_AFTER_ARTICLE = (" dozen", " hundred", " thousand", " million", " billion", " a dozen")
+
+
+def _word_matches(text: str) -> Iterator[re.Match[str]]:
+    """Matches of the number-word pattern, found from a fast scan for the words they start with."""
+    end = 0
+    for hit in find_words(_WORD_START, text):
+        if hit.start() < end:
+            continue  # inside the previous number ("twenty-one", "half a dozen")
+        word = hit.group()
+        if word in ("a", "an", "half") and not text.startswith(_AFTER_ARTICLE, hit.end()):
+            continue  # an article, not "a dozen" / "a million" / "half a dozen"
+        match = _WORDS.match(text, hit.start())
+        if match is not None:
+            end = match.end()
+            yield match
+
+
 def _word_numbers(text: str, exclude: SpanSet) -> list[Span]:
     out = []
-    for match in find_words(_WORDS, text):
+    for match in _word_matches(text):
         start, end = match.span()
         if exclude.overlaps(start, end):
             continue
-        if match.group("dozen"):
+        if match.group("hu"):
+            rest = sum(_WORD_VALUE[w] for w in re.split(r"[-\s]", match.group("rest") or "") if w)
+            value = Decimal(_WORD_VALUE.get(match.group("hu"), 1) * 100 + rest)
+        elif match.group("dozen"):
             count = {"half a": Decimal("0.5"), "a": Decimal(1)}.get(
                 match.group("dz"), Decimal(_WORD_VALUE.get(match.group("dz"), 1))
             )

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-NOT_AFTER_ALNUM = r"(?<![^\W_])"
-"""Regex: not preceded by a letter or digit (``_`` and punctuation are boundaries)."""
 NOT_BEFORE_ALNUM = r"(?![^\W_])"
 """Regex: not followed by a letter or digit."""
 
