@@ -370,11 +370,10 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         episode = self.episode
         assert episode is not None
         episode.end_reason = end
-        plan = self.cursor.plan
         if episode.state is None:
-            episode.state = plan.compare(self.state)
-        episode.final_state_hash = self._state_key(self.state.model_dump(mode="json"))
-        episode.expected_state_hash = self._state_key(plan.expected)
+            episode.state = self.cursor.plan.compare(self.state)
+        episode.final_state_hash = episode.state.actual_hash
+        episode.expected_state_hash = episode.state.expected_hash
         if self.judge is not None:  # once per episode; the judge components read the verdict
             start = time.perf_counter()
             episode.judge_verdict = self.judge.judge(episode)

@@ -84,11 +84,6 @@ class Turn:
     outcomes: list[CallOutcome] = field(default_factory=list)
 
     @property
-    def expected_calls(self) -> list[ToolCall]:
-        """The gold calls open at the start of the turn, all reachable steps together."""
-        return [call for step in self.gold.open_steps for call in step]
-
-    @property
     def invalid(self) -> bool:
         """Malformed, or a call to an unknown tool / with invalid arguments."""
         return not self.parsed.well_formed or any(

@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from toolgym.state_compare import (
     GeneratedIds,
     StateComparison,
+    canonical_view,
     compare_states,
     record_ids,
     rename,
@@ -114,17 +115,16 @@ class GoldPlan:
             for j, c in enumerate(step)
         }
         state = suite.initial_state(task)
-        initial_ids = record_ids(state.model_dump(mode="json"), ids)
+        initial_ids = record_ids(state, ids)
         created: dict[CallRef, tuple[str, ...]] = {}
         for i in topological_order(after):
             for j, call in enumerate(steps[i]):
                 if kinds[(i, j)] is not ToolKind.WRITE:
                     continue
-                before = record_ids(state.model_dump(mode="json"), ids) if ids.records else None
+                before = record_ids(state, ids)
                 _, state = suite.execute(state, call)
-                if before is not None:
-                    now = record_ids(state.model_dump(mode="json"), ids)
-                    created[(i, j)] = tuple(sorted(now - before))
+                if ids.records:
+                    created[(i, j)] = tuple(sorted(record_ids(state, ids) - before))
         if task.expected_state is not None:
             expected = suite.state_type.model_validate(task.expected_state).model_dump(mode="json")
         else:
@@ -140,10 +140,19 @@ class GoldPlan:
         """Whether every call of ``step`` is a READ."""
         return all(self.kinds[(step, j)] is ToolKind.READ for j in range(len(self.steps[step])))
 
+    @cached_property
+    def expected_view(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """:func:`~toolgym.state_compare.canonical_view` of the expected state (computed once)."""
+        return canonical_view(self.expected, self.initial_ids, self.ids)
+
     def compare(self, state: BaseModel) -> StateComparison:
         """Compare ``state`` with the expected final state, up to generated ids."""
         return compare_states(
-            state.model_dump(mode="json"), self.expected, self.initial_ids, self.ids
+            state.model_dump(mode="json"),
+            self.expected,
+            self.initial_ids,
+            self.ids,
+            expected_view=self.expected_view,
         )
 
 
@@ -294,10 +303,7 @@ class GoldCursor:
         )
         gold_ids = self.plan.created.get(ref, ())
         if gold_ids:
-            new = sorted(
-                record_ids(after.model_dump(mode="json"), self.plan.ids)
-                - record_ids(before.model_dump(mode="json"), self.plan.ids)
-            )
+            new = sorted(record_ids(after, self.plan.ids) - record_ids(before, self.plan.ids))
             if len(new) == len(gold_ids):
                 self.id_map.update(zip(gold_ids, new, strict=True))
 

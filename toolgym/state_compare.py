@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from toolgym.canonical import canonical_json
 
 
@@ -68,16 +70,35 @@ class StateComparison:
         differences: Up to five readable differences (``path: expected X, got Y``).
         id_map: Generated id in the expected state -> the id of the same record in the actual one
             (only when ``same``; identical records map in some fixed order).
+        actual_hash: :func:`canonical_hash` of the actual state (equal hashes = the same state).
+        expected_hash: The same for the expected state.
     """
 
     same: bool
     differences: tuple[str, ...] = ()
     id_map: Mapping[str, str] = field(default_factory=dict)
+    actual_hash: str = ""
+    expected_hash: str = ""
 
 
-def record_ids(data: Mapping[str, Any], spec: GeneratedIds) -> frozenset[str]:
-    """The ids of every record in the collections ``spec`` names (``data`` is a state dump)."""
+def record_ids(data: Mapping[str, Any] | BaseModel, spec: GeneratedIds) -> frozenset[str]:
+    """The ids of every record in the collections ``spec`` names.
+
+    ``data`` is a state or its JSON dump (a state is read directly: no dump, cheap per call).
+    """
+    if isinstance(data, BaseModel):
+        return frozenset(
+            str(getattr(record, r.id_field))
+            for r in spec.records
+            for record in _values(getattr(data, r.path, None))
+        )
     return frozenset(str(record[r.id_field]) for r in spec.records for record in _records(data, r))
+
+
+def _values(collection: Any) -> list[Any]:
+    if isinstance(collection, dict):
+        return list(collection.values())
+    return list(collection) if isinstance(collection, list) else []
 
 
 def canonical_view(
@@ -108,7 +129,8 @@ def canonical_view(
             else {str(rec[r.id_field]): rec for rec in kept}
         )
     labels = _labels(live, spec)
-    view = rename(view, labels)
+    if labels:
+        view = rename(view, labels)
     for r in spec.records:
         if isinstance(view.get(r.path), list):
             view[r.path] = sorted(view[r.path], key=canonical_json)
@@ -120,16 +142,23 @@ def compare_states(
     expected: Mapping[str, Any],
     initial_ids: Iterable[str],
     spec: GeneratedIds,
+    *,
+    expected_view: tuple[dict[str, Any], dict[str, str]] | None = None,
 ) -> StateComparison:
-    """Compare two state dumps up to generated ids; see :class:`StateComparison`."""
+    """Compare two state dumps up to generated ids; see :class:`StateComparison`.
+
+    ``expected_view`` is ``canonical_view(expected, ...)`` when the caller has it already.
+    """
     ids = frozenset(initial_ids)
     got, got_labels = canonical_view(actual, ids, spec)
-    want, want_labels = canonical_view(expected, ids, spec)
-    if canonical_json(got) != canonical_json(want):
-        return StateComparison(False, tuple(_differences(want, got)))
+    want, want_labels = expected_view or canonical_view(expected, ids, spec)
+    got_text, want_text = canonical_json(got), canonical_json(want)
+    hashes = {"actual_hash": _digest(got_text), "expected_hash": _digest(want_text)}
+    if got_text != want_text:
+        return StateComparison(False, tuple(_differences(want, got)), **hashes)
     by_label = {label: new_id for new_id, label in got_labels.items()}
     id_map = {old: by_label[label] for old, label in want_labels.items() if label in by_label}
-    return StateComparison(True, (), id_map)
+    return StateComparison(True, (), id_map, **hashes)
 
 
 def canonical_hash(data: Mapping[str, Any], initial_ids: Iterable[str], spec: GeneratedIds) -> str:
@@ -151,10 +180,7 @@ def rename_ids(text: str, id_map: Mapping[str, str]) -> str:
 
 
 def _records(data: Mapping[str, Any], r: Records) -> list[dict[str, Any]]:
-    value = data.get(r.path)
-    if isinstance(value, dict):
-        return list(value.values())
-    return list(value) if isinstance(value, list) else []
+    return _values(data.get(r.path))
 
 
 def _labels(live: Mapping[str, dict[str, Any]], spec: GeneratedIds) -> dict[str, str]:

@@ -317,3 +317,12 @@ def test_non_finite_number_never_holds() -> None:
     fact = Fact(value=float("nan"), kind="number")
     assert not output_holds(fact, "nan NaN 0")
     assert not output_holds(Fact(value=float("inf"), kind="number"), "inf infinity 1e309")
+
+
+def test_a_subject_inside_a_longer_value_is_not_a_mention():
+    email = Fact(value="ben.carter@example.com", subject=["Ben", "Ben Carter"])
+    assert check_answer("Ben Carter: ben.carter@example.com.", [email]).passed
+    assert check_answer("Ben's email is ben.carter@example.com.", [email]).passed
+    other = Fact(value="elena.rossi@example.com", subject=["Elena"])
+    wrong = "Ben: elena.rossi@example.com. Elena: ben.carter@example.com."
+    assert not check_answer(wrong, [email, other]).passed

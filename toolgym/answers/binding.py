@@ -6,7 +6,8 @@ same clause (both "strong"); a value in a clause without any subject continues t
 subject before it in the segment, else the nearest after it ("weak"). Clauses are split at
 commas, spaced dashes, "and", "but", "while", "whereas", "versus", "than" (see
 :func:`~toolgym.answers.text.clause_breaks`). Values that overlap a subject mention ("101" in
-"Room 101") are not candidates.
+"Room 101") are not candidates; a subject mention inside a longer value ("Ben" in
+"ben.carter@example.com") is not a mention.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def attach(view: AnswerText, subjects: tuple[str, ...], candidates: list[Span]) 
     Returns:
         The subject mentions and what attached to each.
     """
-    mentions = view.phrases(subjects)
+    mentions = [m for m in view.phrases(subjects) if not any(_within(m, c) for c in candidates)]
     result = Attachment(mentions)
     if not mentions:
         return result
@@ -86,3 +87,9 @@ def attach(view: AnswerText, subjects: tuple[str, ...], candidates: list[Span]) 
             chosen, strong = after, False
         result.attached.setdefault(chosen, []).append((cand, strong))
     return result
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    """Whether ``inner`` lies inside the longer span ``outer``."""
+    longer = outer.end - outer.start > inner.end - inner.start
+    return longer and outer.start <= inner.start and inner.end <= outer.end
