@@ -153,12 +153,12 @@ def compare_states(
     got, got_labels = canonical_view(actual, ids, spec)
     want, want_labels = expected_view or canonical_view(expected, ids, spec)
     got_text, want_text = canonical_json(got), canonical_json(want)
-    hashes = {"actual_hash": _digest(got_text), "expected_hash": _digest(want_text)}
+    hashes = (_digest(got_text), _digest(want_text))
     if got_text != want_text:
-        return StateComparison(False, tuple(_differences(want, got)), **hashes)
+        return StateComparison(False, tuple(_differences(want, got)), {}, *hashes)
     by_label = {label: new_id for new_id, label in got_labels.items()}
     id_map = {old: by_label[label] for old, label in want_labels.items() if label in by_label}
-    return StateComparison(True, (), id_map, **hashes)
+    return StateComparison(True, (), id_map, *hashes)
 
 
 def canonical_hash(data: Mapping[str, Any], initial_ids: Iterable[str], spec: GeneratedIds) -> str:
