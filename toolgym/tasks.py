@@ -41,7 +41,9 @@ class HiddenFact(BaseModel):
     must_ask: bool = Field(
         default=True,
         description="Whether the agent must ask for this fact before the step that needs it; "
-        "acting without it is a guess (completion 0, reason 'guessed_hidden_fact').",
+        "making any call of that step first is a guess (completion 0, reason "
+        "'guessed_hidden_fact'). A step that needs two facts for two of its calls should be two "
+        "steps.",
     )
 
     @model_validator(mode="after")
