@@ -80,6 +80,9 @@ class Builder:
     kit: AuditKit
     rng: random.Random
 
+    def __post_init__(self) -> None:
+        self._salt = self.rng.random()  # which pool calls a variant picks follows the seed
+
     # ------------------------------------------------------------------ moves
     def say(self, text: str) -> Move:
         """A turn saying ``text``."""
@@ -372,5 +375,5 @@ class Builder:
 
     def _shuffled(self, items: Sequence[ToolCall] | Sequence[str]) -> list:
         out = list(items)
-        random.Random(f"{self.task.id}:{len(out)}").shuffle(out)
+        random.Random(f"{self._salt}:{len(out)}").shuffle(out)
         return out
