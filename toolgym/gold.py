@@ -31,9 +31,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from toolgym.state_compare import (
+    Canonical,
     GeneratedIds,
     StateComparison,
-    canonical_view,
+    canonical,
     compare_states,
     record_ids,
     rename,
@@ -141,18 +142,14 @@ class GoldPlan:
         return all(self.kinds[(step, j)] is ToolKind.READ for j in range(len(self.steps[step])))
 
     @cached_property
-    def expected_view(self) -> tuple[dict[str, Any], dict[str, str]]:
-        """:func:`~toolgym.state_compare.canonical_view` of the expected state (computed once)."""
-        return canonical_view(self.expected, self.initial_ids, self.ids)
+    def expected_canonical(self) -> Canonical:
+        """The expected state's canonical form (computed once)."""
+        return canonical(self.expected, self.initial_ids, self.ids)
 
     def compare(self, state: BaseModel) -> StateComparison:
         """Compare ``state`` with the expected final state, up to generated ids."""
         return compare_states(
-            state.model_dump(mode="json"),
-            self.expected,
-            self.initial_ids,
-            self.ids,
-            expected_view=self.expected_view,
+            state.model_dump(mode="json"), self.expected_canonical, self.initial_ids, self.ids
         )
 
 
