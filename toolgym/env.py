@@ -37,7 +37,7 @@ from toolgym.answers import check_answer
 from toolgym.episode import TRUNCATING_REASONS, CallRole, EndReason, Episode, Turn
 from toolgym.formats import FormatName, get_format
 from toolgym.gold import GoldCursor, GoldPlan
-from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, Verdict, completion_check
+from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, completion_report
 from toolgym.spaces import Messages, Text
 from toolgym.state_compare import canonical_hash, rename_ids
 from toolgym.suite import CallOutcome, ToolSuite
@@ -192,7 +192,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         start = time.perf_counter()
         parsed = self.tool_format.parse(action, self._parameters)
         turn = Turn(len(episode.turns), action, parsed)
-        turn.gold.open_steps = self._open_steps()
+        turn.gold.open_steps = self.cursor.open_steps()
         self._matched_refs: list[tuple[int, int]] = []
         self.timings["parse"] += time.perf_counter() - start
         episode.turns.append(turn)
@@ -278,7 +278,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         """Match an executed call against the gold cursor; its role for the process rewards."""
         if outcome.kind is None:  # an unknown tool
             return "wrong", None
-        blocked = self._blocked_steps()
+        blocked = self.cursor.blocked_steps()
         found = self.cursor.match(outcome.normalized or outcome.call, outcome, before, self.state)
         if found is not None:
             ref, gold = found
@@ -331,31 +331,11 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         questions = [self.task.user.hidden[i].question for i in cursor.due_facts()]
         if questions:
             return " ".join(questions)
-        enabled = cursor.enabled_steps()
-        if enabled:
-            step = enabled[0]
-            written = self.task.step_calls[step]
-            calls = [
-                cursor.translate(call)
-                for j, call in enumerate(written)
-                if (step, j) not in cursor.done
-            ]
+        calls = cursor.next_calls()
+        if calls:
             return self.tool_format.render_calls(calls)
         comparison = cursor.plan.compare(self.state)
         return rename_ids(self.task.answer(), {**cursor.id_map, **comparison.id_map})
-
-    def _blocked_steps(self) -> set[int]:
-        """Steps that need a must-ask hidden fact the user has not revealed yet."""
-        return {
-            fact.before_step
-            for i, fact in enumerate(self.task.user.hidden)
-            if fact.must_ask and i not in self.cursor.revealed
-        }
-
-    def _open_steps(self) -> list[list[ToolCall]]:
-        """The remaining calls of each reachable gold step the agent may make now."""
-        blocked = self._blocked_steps()
-        return [self.cursor.remaining(i) for i in self.cursor.reachable_steps() if i not in blocked]
 
     def _limit_reached(self, turn: Turn) -> EndReason | None:
         self._invalid_streak = self._invalid_streak + 1 if turn.invalid else 0
@@ -406,9 +386,9 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
                 else self._state_key(self.state.model_dump(mode="json"))
             ),
             "expected_state_hash": episode.expected_state_hash,
-            "completion": _completion_dict(episode) if self._done else None,
+            "completion": completion_report(episode) if self._done else None,
             "user_error": episode.user_error,
-            "judge": _verdict_dict(episode.judge_verdict),
+            "judge": episode.judge_verdict.as_dict() if episode.judge_verdict else None,
         }
 
     def _state_key(self, data: dict[str, Any]) -> str:
@@ -423,23 +403,6 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}"
             for m in self.episode.messages
         )
-
-
-def _completion_dict(episode: Episode) -> dict[str, Any]:
-    check = completion_check(episode)
-    return {
-        "passed": check.passed,
-        "reasons": list(check.reasons),
-        "state_differences": list(episode.state.differences) if episode.state else [],
-        "answer_failures": list(episode.answer_check.failures) if episode.answer_check else [],
-        "guessed_facts": list(episode.guessed_facts),
-    }
-
-
-def _verdict_dict(verdict: Verdict | None) -> dict[str, Any] | None:
-    if verdict is None:
-        return None
-    return {"passed": verdict.passed, "error": verdict.error, "raw": verdict.raw}
 
 
 def choose_task(

@@ -223,6 +223,27 @@ class GoldCursor:
             return call
         return ToolCall(name=call.name, arguments=rename(call.arguments, self.id_map))
 
+    def blocked_steps(self) -> set[int]:
+        """Steps that need a must-ask hidden fact the user has not revealed yet."""
+        return {
+            fact.before_step
+            for i, fact in enumerate(self.plan.task.user.hidden)
+            if fact.must_ask and i not in self.revealed
+        }
+
+    def open_steps(self) -> list[list[ToolCall]]:
+        """The remaining calls of each reachable gold step the agent may make now."""
+        blocked = self.blocked_steps()
+        return [self.remaining(i) for i in self.reachable_steps() if i not in blocked]
+
+    def next_calls(self) -> list[ToolCall]:
+        """The first enabled step's remaining calls as the task wrote them (ids mapped), or []."""
+        enabled = self.enabled_steps()
+        if not enabled:
+            return []
+        step, written = enabled[0], self.plan.task.step_calls[enabled[0]]
+        return [self.translate(c) for j, c in enumerate(written) if (step, j) not in self.done]
+
     def due_facts(self) -> list[int]:
         """Hidden facts to ask for now: unrevealed, and their step is next (or the answer is)."""
         enabled, n = set(self.enabled_steps()), len(self.plan.steps)

@@ -1,7 +1,12 @@
 """Reward components (format, step-wise match, ToolRL, task completion), the Rubric, the LLM judge."""
 
 from toolgym.rewards import components
-from toolgym.rewards.components import CompletionCheck, completion_check, same_calls
+from toolgym.rewards.components import (
+    CompletionCheck,
+    completion_check,
+    completion_report,
+    same_calls,
+)
 from toolgym.rewards.judge import (
     JUDGE_REWARDS,
     LLMJudge,
@@ -16,6 +21,7 @@ from toolgym.rewards.toolrl import toolrl_correctness
 __all__ = [
     "CompletionCheck",
     "completion_check",
+    "completion_report",
     "EPISODE_REWARDS",
     "JUDGE_REWARDS",
     "LLMJudge",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from toolgym.episode import Episode, Turn
 from toolgym.rewards.registry import episode_reward, step_reward
@@ -155,6 +155,18 @@ def completion_check(episode: Episode) -> CompletionCheck:
     if episode.guessed_facts:
         reasons.append("guessed_hidden_fact")
     return CompletionCheck(not reasons, tuple(reasons))
+
+
+def completion_report(episode: Episode) -> dict[str, Any]:
+    """JSON-able completion verdict with its reasons and what each check found."""
+    check = completion_check(episode)
+    return {
+        "passed": check.passed,
+        "reasons": list(check.reasons),
+        "state_differences": list(episode.state.differences) if episode.state else [],
+        "answer_failures": list(episode.answer_check.failures) if episode.answer_check else [],
+        "guessed_facts": list(episode.guessed_facts),
+    }
 
 
 @episode_reward("completion")

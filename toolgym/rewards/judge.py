@@ -57,6 +57,10 @@ class Verdict:
     raw: str
     error: str | None = None
 
+    def as_dict(self) -> dict[str, bool | str | None]:
+        """JSON-able form (``info["episode"]["judge"]``)."""
+        return {"passed": self.passed, "error": self.error, "raw": self.raw}
+
 
 def default_judge_prompt() -> str:
     """The bundled judge prompt template (``string.Template`` placeholders)."""
