@@ -21,29 +21,12 @@ from typing import Any
 from toolgym.audit.kit import AuditKit
 from toolgym.canonical import canonical_json
 from toolgym.suite import CallOutcome
-from toolgym.tooling import Tool, ToolCall, ToolError, ToolKind
+from toolgym.tooling import ToolCall, ToolError, ToolKind
 
 from . import directory
-from .edits import create_event, delete_event, update_event
-from .queries import find_people, get_event, list_events, search_events
-from .scheduling import check_availability, find_free_slots
+from .scenes import TOOLS
 from .state import CalendarState, Event, clock, minutes
 from .world import world
-
-TOOLS: dict[str, Tool] = {
-    t.name: t
-    for t in (
-        find_people,
-        list_events,
-        search_events,
-        get_event,
-        check_availability,
-        find_free_slots,
-        create_event,
-        update_event,
-        delete_event,
-    )
-}
 
 
 # ------------------------------------------------------------------------------------ undo
