@@ -86,8 +86,8 @@ def test_a_right_call_scores_1_and_ends_the_episode():
     assert (obs, reward, terminated, truncated) == ([], 1.0, True, False)
     assert info["reward_components"] == {"completion": 1.0, "format": 1.0, "num_calls": 1.0}
     assert info["end_reason"] == "answered" and info["turn"] == 1
-    assert info["episode"]["bfcl_reason"] is None
-    assert info["episode"]["calls_made"] == [call.model_dump()]
+    assert info["toolgym"]["bfcl_reason"] is None
+    assert info["toolgym"]["calls_made"] == [call.model_dump()]
     assert [m["role"] for m in info["messages"]] == ["system", "user", "assistant"]
     with pytest.raises(RuntimeError, match="reset"):
         env.step("again")
@@ -120,7 +120,7 @@ def test_wrong_or_malformed_answers_score_0_with_a_reason(action, components, re
     assert reward == 0.0 and terminated
     got = info["reward_components"]
     assert (got["completion"], got["format"], got["num_calls"]) == components
-    assert info["episode"]["bfcl_reason"].startswith(reason)
+    assert info["toolgym"]["bfcl_reason"].startswith(reason)
 
 
 def test_irrelevance_rewards_answering_without_a_call():
@@ -131,7 +131,7 @@ def test_irrelevance_rewards_answering_without_a_call():
     name = env.tool_specs[0]["function"]["name"]
     call = env.tool_format.render_calls([ToolCall(name=name, arguments={})])
     _, _, (_, reward, _, _, info) = first_step(env, task_id, call)
-    assert reward == 0.0 and info["episode"]["bfcl_reason"].startswith("no function should be called")  # fmt: skip
+    assert reward == 0.0 and info["toolgym"]["bfcl_reason"].startswith("no function should be called")  # fmt: skip
 
 
 def test_random_answers_score_0_with_a_reason():

@@ -23,14 +23,14 @@ def calls(env, *pairs):
 
 
 def play(env, task_id, messages):
-    """Play ``messages``; returns (per-step components, final components, info['episode'])."""
+    """Play ``messages``; returns (per-step components, final components, info['toolgym'])."""
     env.reset(seed=0, options={"task_id": task_id})
     steps = []
     for message in messages:
         _, _, terminated, truncated, info = env.step(message)
         steps.append(info["reward_components"])
         if terminated or truncated:
-            return steps, info["reward_components"], info["episode"]
+            return steps, info["reward_components"], info["toolgym"]
     raise AssertionError("the episode did not end")
 
 

@@ -43,7 +43,7 @@ class Play:
         step_components: Each step's reward components.
         components: The last step's components (the episode components included).
         end_reason: Why the episode ended ("" while it runs).
-        summary: ``info["episode"]`` at the end.
+        summary: ``info["toolgym"]`` at the end.
     """
 
     env: ToolEnv
@@ -78,7 +78,7 @@ class Play:
         self.components = info["reward_components"]
         if terminated or truncated:
             self.end_reason = info["end_reason"]
-            self.summary = info["episode"]
+            self.summary = info["toolgym"]
 
     def _map_ids(self, step: int, before_ids: frozenset[str]) -> None:
         plan = self.env.cursor.plan

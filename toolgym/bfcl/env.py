@@ -9,7 +9,7 @@ format, scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the e
 - ``terminated`` = True, ``truncated`` = False, observation ``[]``.
 - ``info``: ``task_id``, ``turn`` (1), ``messages``, ``reward_components`` (``completion``;
   ``format``: 1.0 when the message is well-formed; ``num_calls``), ``end_reason`` ``"answered"``
-  and ``episode`` (a summary with the matcher's verdict as ``bfcl_reason``).
+  and ``toolgym`` (a summary with the matcher's verdict as ``bfcl_reason``).
 
 Malformed call blocks are left out of scoring, as BFCL's handler for Hermes-style models does
 (it skips ``<tool_call>`` blocks that are not valid JSON); the ``format`` component shows them.
@@ -163,7 +163,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
             "messages": copy_messages(self._messages),
             "reward_components": components,
             "end_reason": "answered",
-            "episode": self.summary(),
+            "toolgym": self.summary(),
         }
         return [], components["completion"], True, False, info
 

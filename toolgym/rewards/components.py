@@ -179,7 +179,7 @@ def completion(episode: Episode) -> float:
     ``guessed_hidden_fact``); a task without gold calls also requires that no tool was called.
     A truncated episode scores 0 (no final answer); under the GLM-4.5 rule
     (``halt_on_malformed``) neither does an episode halted by a malformed call. The reasons are
-    in ``info["episode"]["completion"]``.
+    in ``info["toolgym"]["completion"]``.
     """
     return float(completion_check(episode).passed)
 

@@ -10,7 +10,7 @@ judge failure, reported with its reason, never guessed at.
 In an env (``ToolEnv(..., judge=LLMJudge(backend))``) the judge runs once, when an episode ends,
 and adds two end-of-episode components: ``judge`` (1.0 on PASS, else 0.0) and ``judge_failed``
 (1.0 when no verdict could be obtained: backend error or unreadable reply). The verdict, its raw
-reply and its error are in ``info["episode"]["judge"]``. An episode that ended without a final
+reply and its error are in ``info["toolgym"]["judge"]``. An episode that ended without a final
 answer is not sent to the model: there is nothing to judge, so it fails (``passed=False``) without
 a judge error.
 """
@@ -58,7 +58,7 @@ class Verdict:
     error: str | None = None
 
     def as_dict(self) -> dict[str, bool | str | None]:
-        """JSON-able form (``info["episode"]["judge"]``)."""
+        """JSON-able form (``info["toolgym"]["judge"]``)."""
         return {"passed": self.passed, "error": self.error, "raw": self.raw}
 
 
