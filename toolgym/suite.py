@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, SupportsIndex, TypeVar
 
 from pydantic import BaseModel
 
+from toolgym.argument_text import argument_problems, name_problem
 from toolgym.canonical import canonical_json
+from toolgym.pickling import import_suite_folder, loaded_suite_folder
 from toolgym.state_compare import GeneratedIds
 from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind
 
@@ -22,8 +24,13 @@ S = TypeVar("S", bound=BaseModel)
 
 
 def state_hash(state: BaseModel) -> str:
-    """SHA-256 of the state's canonical JSON; stable across processes and Python runs."""
-    return hashlib.sha256(canonical_json(state.model_dump(mode="json")).encode()).hexdigest()
+    """SHA-256 of the state's canonical JSON; stable across processes and Python runs.
+
+    Never raises on text: a lone surrogate (which the engine refuses in arguments, but a tool or
+    an initial state might still hold) is hashed by its code point (``surrogatepass``).
+    """
+    text = canonical_json(state.model_dump(mode="json"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 ErrorKind = Literal["unknown_tool", "invalid_arguments", "tool_error", "tool_crash"]
@@ -38,7 +45,18 @@ def _crash_message(tool: Tool, exc: Exception) -> str:
 
 def _unknown(suite: ToolSuite[Any], call: ToolCall) -> ToolError:
     known = ", ".join(t.name for t in suite.tools)
-    return ToolError(f"unknown tool {call.name!r}; available tools: {known}")
+    problem = name_problem(call.name)
+    shown = f"(a name that {problem})" if problem else repr(call.name)
+    return ToolError(f"unknown tool {shown}; available tools: {known}")
+
+
+def _check_strings(tool: Tool, arguments: Any) -> None:
+    """Refuse strings no tool should see (:mod:`toolgym.argument_text`), before the schema."""
+    if isinstance(arguments, Mapping):
+        problems = argument_problems(arguments, tool.parameters)
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise InvalidArguments(f"{tool.name}: " + "; ".join(problems[:3]) + more)
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,16 @@ class ToolSuite(Generic[S]):
             raise ValueError(f"suite {self.name!r}: two tools share a name")
         object.__setattr__(self, "_by_name", by_name)
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickle a suite loaded from a folder as that folder, any other one field by field.
+
+        Unpickling imports the folder where the process has not (:mod:`toolgym.pickling`).
+        """
+        folder = loaded_suite_folder(self)
+        if folder is not None:
+            return import_suite_folder, (folder,)
+        return super().__reduce_ex__(protocol)
+
     def tool(self, name: str) -> Tool:
         """The tool called ``name``; raises ToolError listing the available tools if unknown."""
         if name not in self._by_name:
@@ -130,7 +158,9 @@ class ToolSuite(Generic[S]):
         only on success, so a failed or invalid call never leaves a half-applied change. Suites with
         a large state can make that copy cheap by defining ``__deepcopy__`` on the state model
         (see ``tools/calendar/state.py``). Any exception other than ToolError is caught as a
-        ``tool_crash`` outcome (logged): untrusted model output never crashes an episode.
+        ``tool_crash`` outcome (logged): untrusted model output never crashes an episode. Strings
+        in the arguments are checked first (:mod:`toolgym.argument_text`: valid Unicode, no
+        control characters, a length cap), so no tool ever stores what cannot be hashed or shown.
         """
         if not self.has_tool(call.name):
             return CallOutcome(
@@ -139,6 +169,7 @@ class ToolSuite(Generic[S]):
         tool = self._by_name[call.name]
         start = time.perf_counter()
         try:
+            _check_strings(tool, call.arguments)
             args = tool.check_arguments(call.arguments)
         except Exception as exc:  # InvalidArguments, or a custom validator raising something else
             message = str(exc) if isinstance(exc, InvalidArguments) else _crash_message(tool, exc)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import pickle
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -30,6 +32,8 @@ import docstring_parser
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import to_jsonable_python
+
+from toolgym.pickling import find_attribute, load_by_reference, suite_folder
 
 
 class ToolKind(StrEnum):
@@ -122,6 +126,35 @@ class Tool:
     def __call__(self, state: BaseModel, **arguments: Any) -> Any:
         """Call the underlying function directly (no validation), as in plain Python."""
         return self.fn(state, **arguments)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) a decorated tool by reference, any other one by its function.
+
+        ``@tool`` replaces the module's function by this Tool, so ``fn`` cannot be pickled by name
+        (pickle finds the Tool there instead). A tool that sits at its function's module path is
+        pickled as that path and looked up again on load, importing its suite folder first where
+        the loading process has not (:mod:`toolgym.pickling`). Any other tool is rebuilt from
+        ``fn``, which then must be picklable itself (a module-level function left in place).
+        """
+        module, qualname = self.fn.__module__, self.fn.__qualname__
+        if find_attribute(sys.modules.get(module), qualname) is self:
+            return _tool_by_reference, (module, qualname, self.name, suite_folder(module))
+        return _build_tool, (self.fn, self.kind, self.name)
+
+
+def _tool_by_reference(module: str, qualname: str, name: str, folder: str | None) -> Tool:
+    """The tool ``name`` at ``module.qualname`` (unpickling; see :meth:`Tool.__reduce__`).
+
+    Raises:
+        pickle.UnpicklingError: something other than that tool is found there.
+    """
+    found = load_by_reference(module, qualname, folder)
+    if not isinstance(found, Tool) or found.name != name:
+        raise pickle.UnpicklingError(
+            f"cannot unpickle tool {name!r}: {module}.{qualname} is a {type(found).__name__}"
+            + (f" named {found.name!r}" if isinstance(found, Tool) else "")
+        )
+    return found
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -97,6 +97,10 @@ class LocalBackend:
         sampling = SamplingConfig(temperature, top_p, max_new_tokens)
         self.policy = HFPolicy(model, self.chat.stop_ids, tokenizer.pad_token_id, sampling)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> LocalBackend:
+        """This very backend: a copied env or user shares the model (replies are seeded per call)."""
+        return self
+
     @property
     def fingerprint(self) -> str:
         """Model name and sampling settings."""
@@ -132,6 +136,14 @@ class EndpointBackend:
 
         self.config = config
         self.client = OpenAIPolicy(config)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the config: the loading process opens its own connections."""
+        return EndpointBackend, (self.config,)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> EndpointBackend:
+        """This very backend: a copied env or user shares its connections (replies are seeded)."""
+        return self
 
     @property
     def fingerprint(self) -> str:

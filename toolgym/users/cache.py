@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 CacheMode = Literal["record", "replay"]
 
@@ -66,6 +66,14 @@ class UserCache:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(SCHEMA)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the file and mode: the loading process opens the file again."""
+        return UserCache, (self.path, self.mode)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> UserCache:
+        """This very cache: a copied env or user records into the same file."""
+        return self
 
     def get(self, key: str) -> str | None:
         """The recorded reply, or None (``record`` mode) / :class:`CacheMiss` (``replay`` mode)."""
