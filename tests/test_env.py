@@ -48,7 +48,7 @@ def test_tool_turn_then_answer(make):
     obs, reward, terminated, truncated, info = env.step("You have 3 apples.")
     assert obs == [] and terminated and not truncated and reward == 1.0
     assert (
-        info["end_reason"] == "answered" and info["episode"]["final_answer"] == "You have 3 apples."
+        info["end_reason"] == "answered" and info["toolgym"]["final_answer"] == "You have 3 apples."
     )
     with pytest.raises(RuntimeError, match="call reset"):
         env.step("again")
@@ -86,12 +86,16 @@ def test_limits_truncate(make):
     assert truncated and not terminated and info["end_reason"] == "max_turns"
     assert info["reward_components"]["completion"] == 0.0
 
-    env = make(limits={"max_calls_per_turn": 2})
+    env = make(limits={"max_calls_per_turn": 2, "max_invalid_streak": 2})
     env.reset(seed=0, options={"task_id": "c-1"})
-    obs, _, _, truncated, info = env.step(
-        HERMES.render_calls([ToolCall(name="get", arguments={"name": "apples"})] * 3)
+    flood = HERMES.render_calls([ToolCall(name="get", arguments={"name": "apples"})] * 3)
+    obs, _, _, truncated, info = env.step(flood)  # refused unread: an invalid turn, not an end
+    assert not truncated and env.episode.turns[-1].outcomes == [] and env.episode.turns[-1].invalid
+    assert obs[0]["content"] == (
+        "Error: message refused: 3 tool calls in one message; at most 2 are allowed"
     )
-    assert truncated and info["end_reason"] == "max_calls_per_turn" and obs == []
+    *_, truncated, info = env.step(flood)
+    assert truncated and info["end_reason"] == "max_invalid_streak"
 
 
 def test_long_results_are_cut_with_a_marker(make):

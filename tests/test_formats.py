@@ -112,7 +112,8 @@ def test_parsers_never_raise(text):
             '<tool_call>{"name": "search", "arguments": {"k": ' + "9" * 5000 + "}}</tool_call>",
             "not valid JSON",
         ),
-        ("<tool_call>" + "[" * 100000 + "</tool_call>", "not valid JSON"),
+        ("<tool_call>" + "[" * 100000 + "</tool_call>", "characters long; at most 16384"),
+        ("<tool_call>" + "[" * 1000 + "</tool_call>", "nested deeper than 32 levels"),
     ],
 )
 def test_hermes_malformed(text, error):
@@ -178,3 +179,69 @@ def test_think_closing_only_is_reasoning():
 def test_unknown_format_lists_choices():
     with pytest.raises(ValueError, match="choose one of"):
         get_format("xml")
+
+
+def _depth(value):
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def _keys(value):
+    if isinstance(value, dict):
+        return len(value) + sum(map(_keys, value.values()))
+    if isinstance(value, list):
+        return sum(map(_keys, value))
+    return 0
+
+
+json_values = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}:"\\ab,', max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+@given(json_values)
+def test_json_limits_count_depth_and_keys_like_the_decoder(value):
+    from toolgym.formats.base import ParseLimits, json_limit_problem
+
+    limits = ParseLimits(max_json_depth=3, max_json_keys=5)
+    problem = json_limit_problem(json.dumps(value), limits)
+    within = _depth(value) <= 3 and _keys(value) <= 5
+    assert (problem is None) == within, (problem, _depth(value), _keys(value))
+
+
+def test_limits_refuse_before_decoding():
+    from toolgym.formats.base import ParseLimits
+
+    hermes, glm = get_format("hermes"), get_format("glm")
+    quoted = (
+        '<tool_call>{"name": "search", "arguments": {"query": "[[[[' + "[" * 99 + '"}}</tool_call>'
+    )
+    assert hermes.parse(quoted, SPECS).calls[0].arguments["query"].startswith("[[[[")
+    many_keys = json.dumps({"name": "search", "arguments": {f"k{i}": i for i in range(600)}})
+    parsed = hermes.parse(f"<tool_call>{many_keys}</tool_call>", SPECS)
+    assert not parsed.calls and "more than 512 object keys" in parsed.errors[0]
+    flood = hermes.render_calls([ToolCall(name="search", arguments={"query": "x"})] * 9)
+    for fmt in (hermes, glm):
+        refused = fmt.parse(
+            flood
+            if fmt is hermes
+            else glm.render_calls([ToolCall(name="search", arguments={"query": "x"})] * 9),
+            SPECS,
+            ParseLimits(max_calls=8),
+        )
+        assert refused.refused and not refused.calls
+        assert refused.errors == ("9 tool calls in one message; at most 8 are allowed",)
+    deep = (
+        "<tool_call>search<arg_key>n</arg_key><arg_value>" + "[" * 40 + "</arg_value></tool_call>"
+    )
+    assert "nested deeper than 32 levels" in glm.parse(deep, SPECS).errors[0]
+    pairs = "".join(f"<arg_key>k{i}</arg_key><arg_value>1</arg_value>" for i in range(9))
+    wide = glm.parse(f"<tool_call>search{pairs}</tool_call>", SPECS, ParseLimits(max_json_keys=8))
+    assert "more than 8 arguments" in wide.errors[0]

@@ -1,5 +1,6 @@
 """toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents."""
 
+from toolgym.argument_text import Multiline
 from toolgym.bfcl import register_bfcl
 from toolgym.env import Limits, ToolEnv
 from toolgym.registry import make_env, register_envs
@@ -12,6 +13,7 @@ __all__ = [
     "HiddenFact",
     "InvalidArguments",
     "Limits",
+    "Multiline",
     "Task",
     "Tool",
     "ToolCall",

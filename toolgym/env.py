@@ -10,12 +10,17 @@ is the list of messages that came back (tool results, errors, or the user's repl
   episode components (task completion, ...). Every component is in ``info["reward_components"]``.
 - ``terminated``: the episode reached a natural end: the user ended the conversation after an
   answer, or (GLM-4.5 rule, if enabled) a malformed tool call halted it. Do not bootstrap.
-- ``truncated``: a limit cut the episode short (max turns, max consecutive invalid turns, max
-  calls per turn), or the user simulator's model failed (``end_reason="user_error"``, with the
-  reason in ``info["episode"]["user_error"]``: not the agent's fault, so evaluations and the
+- ``truncated``: a limit cut the episode short (max turns, max consecutive invalid turns), or the
+  user simulator's model failed (``end_reason="user_error"``, with the
+  reason in ``info["toolgym"]["user_error"]``: not the agent's fault, so evaluations and the
   trainer leave such episodes out of success rates). A value estimate may bootstrap.
+- A message longer than ``limits.max_action_chars``, not valid Unicode, or with more than
+  ``limits.max_calls_per_turn`` calls is refused unread (an error observation, an invalid turn);
+  so is a call block over the size, depth or key caps, and a string argument the engine refuses
+  (:mod:`toolgym.argument_text`).
 - ``info``: ``task_id``, ``turn``, the whole conversation (``messages``), ``reward_components``,
-  and at the end ``end_reason`` and ``episode`` (summary). ``reset``'s info adds ``tools``.
+  and at the end ``end_reason`` and ``toolgym`` (the episode summary; not ``episode``, which
+  ``gymnasium.wrappers.RecordEpisodeStatistics`` owns). ``reset``'s info adds ``tools``.
 
 Wall-clock time per phase (parse / validate / execute / user / render / reset) accumulates in
 ``env.unwrapped.timings``; it is kept out of ``info`` so that equal seeds give equal infos.
@@ -36,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from toolgym.answers import check_answer
 from toolgym.episode import TRUNCATING_REASONS, CallRole, EndReason, Episode, Turn
 from toolgym.formats import FormatName, get_format
+from toolgym.formats.base import ParsedTurn, ParseLimits, action_problem, shown_action
 from toolgym.gold import GoldCursor, GoldPlan
 from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, completion_report
 from toolgym.spaces import Messages, Text
@@ -57,13 +63,30 @@ class Limits(BaseModel):
     max_invalid_streak: int = Field(
         default=3, ge=1, description="Consecutive turns with a malformed or invalid call."
     )
-    max_calls_per_turn: int = Field(default=8, ge=1, description="Tool calls in one message.")
+    max_calls_per_turn: int = Field(
+        default=8, ge=1, description="Tool calls in one message; more: the turn is refused."
+    )
     max_result_chars: int = Field(
         default=4000, ge=64, description="Longer tool results are cut, with a visible marker."
     )
     max_action_chars: int = Field(
-        default=32_768, ge=1, description="Longest assistant message the action space admits."
+        default=32_768, ge=1, description="Longest assistant message; longer: the turn is refused."
     )
+    max_call_chars: int = Field(
+        default=16_384, ge=64, description="Characters of one tool-call block; longer: an error."
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, description="Nesting of one call's JSON arguments; deeper: an error."
+    )
+    max_json_keys: int = Field(
+        default=512, ge=1, description="Object keys in one call's JSON; more: an error."
+    )
+
+    def parse_limits(self) -> ParseLimits:
+        """The caps a format checks before it decodes a call."""
+        return ParseLimits(
+            self.max_calls_per_turn, self.max_call_chars, self.max_json_depth, self.max_json_keys
+        )
 
 
 class ToolEnv(gym.Env[list[dict[str, str]], str]):
@@ -99,7 +122,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
                 at the end, and the components ``judge`` (1.0 on PASS) and ``judge_failed``
                 (1.0 when no verdict could be obtained) join the rubric (weight them like any
                 other, e.g. ``rewards={"completion": 1.0, "judge": 1.0}``); the verdict is in
-                ``info["episode"]["judge"]``.
+                ``info["toolgym"]["judge"]``.
         """
         if not tasks:
             raise ValueError(f"ToolEnv for suite {suite.name!r} needs at least one task")
@@ -126,6 +149,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self._parameters = {
             s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs
         }
+        self._parse_limits = self.limits.parse_limits()
         self._plans: dict[str, GoldPlan] = {}
         self.timings: defaultdict[str, float] = defaultdict(float)
         self.episode: Episode | None = None
@@ -190,7 +214,12 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             )
         episode = self.episode
         start = time.perf_counter()
-        parsed = self.tool_format.parse(action, self._parameters)
+        refusal = action_problem(action, self.limits.max_action_chars)
+        if refusal is None:
+            parsed = self.tool_format.parse(action, self._parameters, self._parse_limits)
+        else:  # too long or not valid Unicode: refused unread, kept only as a safe excerpt
+            parsed = ParsedTurn("", errors=(refusal,), refused=True)
+            action = shown_action(action, self.limits.max_action_chars)
         turn = Turn(len(episode.turns), action, parsed)
         turn.gold.open_steps = self.cursor.open_steps()
         self._matched_refs: list[tuple[int, int]] = []
@@ -212,7 +241,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             "reward_components": components,
         }
         if end is not None:
-            info |= {"end_reason": end, "episode": self.summary()}
+            info |= {"end_reason": end, "toolgym": self.summary()}
         self.timings["render"] += time.perf_counter() - start
         self.timings["steps"] += 1
         return (
@@ -226,8 +255,10 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
     def _respond(self, turn: Turn) -> tuple[list[dict[str, str]], EndReason | None]:
         """Run the turn's calls or pass its text to the user; returns new messages and an end."""
         parsed = turn.parsed
-        if len(parsed.calls) > self.limits.max_calls_per_turn:
-            return [], "max_calls_per_turn"
+        if parsed.refused:
+            refusal = f"Error: message refused: {'; '.join(parsed.errors)}"
+            halted: EndReason | None = "malformed" if self.halt_on_malformed else None
+            return [{"role": "tool", "name": "error", "content": refusal}], halted
         observation = [self._run_call(turn, call) for call in parsed.calls]
         touched = {ref[0] for ref in self._matched_refs}
         turn.gold.completes_steps = all(self.cursor.step_complete(i) for i in touched)

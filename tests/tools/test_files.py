@@ -314,7 +314,7 @@ def test_write_file_creates_parents_and_overwrites() -> None:
         ({"path": "src", "content": "x"}, "is a folder"),
         ({"path": "README.md/x.txt", "content": "x"}, "'README.md' is a file"),
         ({"path": "notes/", "content": "x"}, "ends with '/'"),
-        ({"path": "a.txt", "content": "a\0b"}, "NUL byte"),
+        ({"path": "a.txt", "content": "a\0b"}, "holds NUL (U+0000)"),  # refused by the engine
         ({"path": "a.txt", "content": "bad \ud800"}, "lone surrogate"),
     ],
 )
@@ -353,7 +353,7 @@ def test_edit_file_unique_and_replace_all() -> None:
         ({"old_string": "def  recieve_upload", "new_string": "x"}, "different whitespace"),
         ({"old_string": "", "new_string": "x"}, "old_string is empty"),
         ({"old_string": "csv", "new_string": "csv"}, "identical"),
-        ({"old_string": "csv", "new_string": "\0"}, "NUL byte"),
+        ({"old_string": "csv", "new_string": "\0"}, "holds NUL (U+0000)"),
     ],
 )
 def test_edit_file_errors(arguments: dict, message: str) -> None:
@@ -482,7 +482,7 @@ BAD_PATHS = {
     "src/../../etc/passwd": "escapes the workspace root",
     "/etc/passwd": "absolute paths are not allowed",
     "//server/share": "absolute paths are not allowed",
-    "notes/\0evil.md": "NUL byte",
+    "notes/\0evil.md": "holds NUL (U+0000)",  # the engine refuses it before the suite sees it
     "notes/bell\x07.md": "U+0007",
     "notes/line\nbreak.md": "U+000A",
     "notes/\u202eevil.md": "U+202E",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,17 +22,40 @@ class ParsedTurn:
         reasoning: The text inside a leading ``<think>...</think>`` block, if any.
         calls: The well-formed tool calls, in order.
         errors: One message per malformed part; empty means the turn is well-formed.
+        refused: The message as a whole broke a limit (length, calls per message, invalid
+            Unicode): nothing in it was used, and ``errors`` says why.
     """
 
     content: str
     reasoning: str | None = None
     calls: tuple[ToolCall, ...] = ()
     errors: tuple[str, ...] = field(default_factory=tuple)
+    refused: bool = False
 
     @property
     def well_formed(self) -> bool:
         """True when nothing in the message violated the format."""
         return not self.errors
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Caps checked before a call is decoded, so that a hostile message costs little to refuse.
+
+    Attributes:
+        max_calls: Tool-call blocks in one message (more: the whole message is refused).
+        max_call_chars: Characters of one call block.
+        max_json_depth: Nesting of arrays and objects in one call's JSON.
+        max_json_keys: Object keys in one call's JSON, all levels together.
+    """
+
+    max_calls: int = 64
+    max_call_chars: int = 16_384
+    max_json_depth: int = 32
+    max_json_keys: int = 512
+
+
+DEFAULT_PARSE_LIMITS = ParseLimits()
 
 
 class ToolFormat(Protocol):
@@ -47,12 +71,95 @@ class ToolFormat(Protocol):
         """The assistant text that makes ``calls`` (used by the oracle and for SFT data)."""
         ...
 
-    def parse(self, text: str, specs: Mapping[str, Mapping[str, Any]]) -> ParsedTurn:
+    def parse(
+        self,
+        text: str,
+        specs: Mapping[str, Mapping[str, Any]],
+        limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+    ) -> ParsedTurn:
         """Read an assistant message. ``specs`` maps tool name -> its parameters JSON Schema.
 
-        Never raises: malformed parts become entries of ``ParsedTurn.errors``.
+        Never raises: malformed parts become entries of ``ParsedTurn.errors``; a message over
+        ``limits.max_calls`` is refused whole, a call block over the other limits is an error.
         """
         ...
+
+
+BodyParser = Callable[[str, ParseLimits], tuple[ToolCall | None, str | None]]
+"""Reads one call block's body: (the call, None) or (None, why it is malformed)."""
+
+
+def parse_message(
+    text: str, open_tag: str, close_tag: str, read_body: BodyParser, limits: ParseLimits
+) -> ParsedTurn:
+    """The shared shape of a tagged format's parse: reasoning, call blocks, the text around them.
+
+    The number of blocks is counted before any is read, and each block's size before it is
+    decoded, so the cost of a hostile message is bounded by the limits, not by its size.
+    """
+    reasoning, rest, errors = split_reasoning(text)
+    count = rest.count(open_tag)
+    if count > limits.max_calls:
+        problem = f"{count} tool calls in one message; at most {limits.max_calls} are allowed"
+        return ParsedTurn("", errors=(problem,), refused=True)
+    bodies, content, block_errors = extract_blocks(rest, open_tag, close_tag)
+    errors += block_errors
+    calls: list[ToolCall] = []
+    for i, body in enumerate(bodies):
+        call: ToolCall | None = None
+        error: str | None = f"{len(body)} characters long; at most {limits.max_call_chars} allowed"
+        if len(body) <= limits.max_call_chars:
+            call, error = read_body(body, limits)
+        if error:
+            errors.append(f"tool call {i + 1}: {error}")
+        elif call is not None:
+            calls.append(call)
+    return ParsedTurn(content.strip(), reasoning, tuple(calls), tuple(errors))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def json_limit_problem(text: str, limits: ParseLimits) -> str | None:
+    """Why a JSON text is too deep or has too many keys to decode (None if within the limits).
+
+    Counting brackets and colons is a C-speed pass; only a text that could break a limit is
+    scanned (strings blanked out first, so brackets inside them do not count).
+    """
+    if text.count("[") + text.count("{") <= limits.max_json_depth and (
+        text.count(":") <= limits.max_json_keys
+    ):
+        return None
+    bare = _JSON_STRING.sub('""', text)
+    if bare.count(":") > limits.max_json_keys:
+        return f"more than {limits.max_json_keys} object keys; the limit is {limits.max_json_keys}"
+    depth = 0
+    for bracket in _BRACKETS.finditer(bare):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limits.max_json_depth:
+            return f"nested deeper than {limits.max_json_depth} levels"
+    return None
+
+
+def action_problem(text: str, max_chars: int) -> str | None:
+    """Why a whole assistant message is refused before parsing (too long, invalid Unicode)."""
+    if len(text) > max_chars:
+        return f"the message has {len(text)} characters; at most {max_chars} are allowed"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"the message holds a lone surrogate at character {exc.start}: not valid Unicode"
+    return None
+
+
+def shown_action(text: str, max_chars: int) -> str:
+    """A refused message as it is kept in the conversation: cut to ``max_chars``, valid UTF-8."""
+    kept = text[:max_chars]
+    if len(text) > max_chars:
+        kept += f"[... {len(text) - max_chars} more characters refused]"
+    return kept.encode("utf-8", "replace").decode("utf-8")
 
 
 def split_reasoning(text: str) -> tuple[str | None, str, list[str]]:

@@ -10,7 +10,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from toolgym.formats.base import ParsedTurn, extract_blocks, split_reasoning, tools_json_lines
+from toolgym.formats.base import (
+    DEFAULT_PARSE_LIMITS,
+    ParsedTurn,
+    ParseLimits,
+    json_limit_problem,
+    parse_message,
+    tools_json_lines,
+)
 from toolgym.tooling import ToolCall
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
@@ -50,19 +57,18 @@ class GLMFormat:
         """One ``<tool_call>`` block per call with one key/value pair per argument."""
         return "\n".join(_render_call(c) for c in calls)
 
-    def parse(self, text: str, specs: Mapping[str, Mapping[str, Any]]) -> ParsedTurn:
+    def parse(
+        self,
+        text: str,
+        specs: Mapping[str, Mapping[str, Any]],
+        limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+    ) -> ParsedTurn:
         """Parse reasoning, calls and content; each bad block becomes an error, never an exception."""
-        reasoning, rest, errors = split_reasoning(text)
-        bodies, content, block_errors = extract_blocks(rest, OPEN, CLOSE)
-        errors += block_errors
-        calls: list[ToolCall] = []
-        for i, body in enumerate(bodies):
-            call, error = _parse_xml_call(body, specs)
-            if error:
-                errors.append(f"tool call {i + 1}: {error}")
-            elif call is not None:
-                calls.append(call)
-        return ParsedTurn(content.strip(), reasoning, tuple(calls), tuple(errors))
+
+        def read(body: str, limits: ParseLimits) -> tuple[ToolCall | None, str | None]:
+            return _parse_xml_call(body, specs, limits)
+
+        return parse_message(text, OPEN, CLOSE, read, limits)
 
 
 def _render_call(call: ToolCall) -> str:
@@ -74,7 +80,7 @@ def _render_call(call: ToolCall) -> str:
 
 
 def _parse_xml_call(
-    body: str, specs: Mapping[str, Mapping[str, Any]]
+    body: str, specs: Mapping[str, Mapping[str, Any]], limits: ParseLimits
 ) -> tuple[ToolCall | None, str | None]:
     first = body.find(KEY_OPEN)
     name = (body if first < 0 else body[:first]).strip()
@@ -101,8 +107,15 @@ def _parse_xml_call(
         key = body[key_start + len(KEY_OPEN) : key_end].strip()
         if key in arguments:
             return None, f"argument {key!r} given twice"
+        if len(arguments) >= limits.max_json_keys:
+            return None, f"more than {limits.max_json_keys} arguments"
         raw = body[value_start + len(VALUE_OPEN) : value_end]
-        arguments[key] = _convert(raw, properties.get(key))
+        schema = properties.get(key)
+        if not (schema is not None and _expects_string(schema)):
+            too_big = json_limit_problem(raw, limits)
+            if too_big:
+                return None, f"the JSON value of {key!r} has {too_big}"
+        arguments[key] = _convert(raw, schema)
         pos = value_end + len(VALUE_CLOSE)
     return ToolCall(name=name, arguments=arguments), None
 

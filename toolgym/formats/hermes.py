@@ -6,7 +6,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from toolgym.formats.base import ParsedTurn, extract_blocks, split_reasoning, tools_json_lines
+from toolgym.argument_text import name_problem
+from toolgym.formats.base import (
+    DEFAULT_PARSE_LIMITS,
+    ParsedTurn,
+    ParseLimits,
+    json_limit_problem,
+    parse_message,
+    tools_json_lines,
+)
 from toolgym.tooling import ToolCall
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
@@ -45,22 +53,20 @@ class HermesFormat:
             for c in calls
         )
 
-    def parse(self, text: str, specs: Mapping[str, Mapping[str, Any]]) -> ParsedTurn:
+    def parse(
+        self,
+        text: str,
+        specs: Mapping[str, Mapping[str, Any]],
+        limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+    ) -> ParsedTurn:
         """Parse reasoning, calls and content; each bad block becomes an error, never an exception."""
-        reasoning, rest, errors = split_reasoning(text)
-        bodies, content, block_errors = extract_blocks(rest, OPEN, CLOSE)
-        errors += block_errors
-        calls: list[ToolCall] = []
-        for i, body in enumerate(bodies):
-            call, error = _parse_json_call(body)
-            if error:
-                errors.append(f"tool call {i + 1}: {error}")
-            elif call is not None:
-                calls.append(call)
-        return ParsedTurn(content.strip(), reasoning, tuple(calls), tuple(errors))
+        return parse_message(text, OPEN, CLOSE, _parse_json_call, limits)
 
 
-def _parse_json_call(body: str) -> tuple[ToolCall | None, str | None]:
+def _parse_json_call(body: str, limits: ParseLimits) -> tuple[ToolCall | None, str | None]:
+    too_big = json_limit_problem(body, limits)
+    if too_big:
+        return None, f"JSON {too_big}"
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -73,6 +79,9 @@ def _parse_json_call(body: str) -> tuple[ToolCall | None, str | None]:
     name, arguments = data.get("name"), data.get("arguments", {})
     if not isinstance(name, str) or not name:
         return None, "'name' must be a non-empty string"
+    problem = name_problem(name)
+    if problem:
+        return None, f"'name' {problem}"
     if not isinstance(arguments, dict):
         return None, "'arguments' must be a JSON object"
     return ToolCall(name=name, arguments=arguments), None

@@ -6,7 +6,7 @@ leaves the workspace exactly as it was (the engine also runs WRITE tools on a co
 
 from __future__ import annotations
 
-from toolgym import ToolError, ToolKind, tool
+from toolgym import Multiline, ToolError, ToolKind, tool
 
 from .paths import basename, display, is_within, join, normalize_path
 from .results import DeleteResult, EditResult, MakeDirResult, MoveResult, WriteResult
@@ -14,7 +14,7 @@ from .state import Workspace, check_text, utf8_size
 
 
 @tool(kind=ToolKind.WRITE)
-def write_file(db: Workspace, path: str, content: str) -> WriteResult:
+def write_file(db: Workspace, path: str, content: Multiline) -> WriteResult:
     """Create a file, or replace the whole content of an existing one; missing folders are created.
 
     Args:
@@ -42,7 +42,11 @@ def write_file(db: Workspace, path: str, content: str) -> WriteResult:
 
 @tool(kind=ToolKind.WRITE)
 def edit_file(
-    db: Workspace, path: str, old_string: str, new_string: str, replace_all: bool = False
+    db: Workspace,
+    path: str,
+    old_string: Multiline,
+    new_string: Multiline,
+    replace_all: bool = False,
 ) -> EditResult:
     """Replace exact text in a file; old_string must occur exactly once unless replace_all is true.
 
