@@ -20,12 +20,14 @@ EndReason = Literal[
     "malformed",  # halted on a malformed tool call (GLM-4.5 rule, when enabled)
     "max_turns",
     "max_invalid_streak",
-    "max_calls_per_turn",
     "user_error",  # the user simulator's model failed (not the agent's fault; never scored)
+    "env_error",  # an exception escaped the env (a bug, not the agent's fault; never scored)
 ]
 TRUNCATING_REASONS: frozenset[str] = frozenset(
-    {"max_turns", "max_invalid_streak", "max_calls_per_turn", "user_error"}
+    {"max_turns", "max_invalid_streak", "user_error", "env_error"}
 )
+UNSCORED_REASONS: frozenset[str] = frozenset({"user_error", "env_error"})
+"""End reasons that say nothing about the agent: success rates and training leave them out."""
 
 
 CallRole = Literal["match", "extra_read", "wrong"]

@@ -93,10 +93,11 @@ class Collector:
         for index, env in enumerate(envs):
             task_number = index // group_size
             env.reset(seed=seed + task_number, options={"task_id": task_ids[task_number]})
-        live = list(envs)
+        live = [env for env in envs if not env.trajectory.truncated]  # type: ignore[union-attr]
         bar = tqdm(
             total=len(envs), desc="rollout", unit="ep", disable=not self.progress, leave=False
         )
+        bar.update(len(envs) - len(live))  # envs that failed to reset (env_error)
         while live:
             live = self._round(live, stats, bar)
         bar.close()

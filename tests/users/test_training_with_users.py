@@ -54,7 +54,7 @@ def test_grpo_with_an_llm_user_drops_the_group_whose_user_failed(tmp_path, user_
     tasks = {t.id: t for t in gym.make("toolgym/Calendar-v0").unwrapped.tasks}
     behaviours[tasks[first].instruction] = "http500"  # the first task's user is down
     metrics = trainer.train_step()
-    assert metrics["user_error_episodes_dropped"] == 2
+    assert metrics["episodes_dropped"] == 2
     assert metrics["time_user"] > 0 and metrics["loss"] == metrics["loss"]  # trained on the rest
     assert metrics["user_calls"] >= 1 and metrics["user_generated_tokens"] > 0  # the ok group
     assert second != first
@@ -65,7 +65,7 @@ def test_a_step_whose_users_all_failed_stops_with_a_clear_error(tmp_path, user_s
     trainer = Trainer(config(tmp_path, url), progress=False)
     for task in gym.make("toolgym/Calendar-v0").unwrapped.tasks:
         behaviours[task.instruction] = "http500"
-    with pytest.raises(RuntimeError, match="every episode ended in user_error"):
+    with pytest.raises(RuntimeError, match="every group held an episode that ended in user_error"):
         trainer.train_step()
 
 

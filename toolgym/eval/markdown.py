@@ -36,7 +36,8 @@ def markdown_summary(run_dir: Path | str) -> str:
     failures = _mapping(s.get("failures"))
     episodes = num(s.get("episodes"))
     frows = []
-    for kind in [*FAILURE_KINDS, *sorted(k for k in failures if k not in FAILURE_KINDS)]:
+    recorded = [k for k in FAILURE_KINDS if k in failures]  # older runs lack newer kinds
+    for kind in [*recorded, *sorted(k for k in failures if k not in FAILURE_KINDS)]:
         count = num(failures.get(kind))
         share = count / episodes if count is not None and episodes else None
         frows.append([kind, _format("count", count), _format("rate", share)])
@@ -145,9 +146,12 @@ def _metrics(
     parts = keys("seconds", ("agent", "tool", "user", "total"))
     out.extend((f"time {part}", "seconds", value("seconds", part)) for part in parts)
     if failures:
-        kinds = keys("failures", FAILURE_KINDS)
+        recorded = {k for summary in every for k in _mapping(summary.get("failures"))}
+        kinds = keys("failures", [k for k in FAILURE_KINDS if k in recorded])
         out.extend((f"failures {kind}", "count", value("failures", kind)) for kind in kinds)
     out.append(("user errors", "count", s.get("user_errors")))
+    if s.get("env_errors") is not None:  # summaries written before env errors were counted lack it
+        out.append(("env errors", "count", s.get("env_errors")))
     return out
 
 

@@ -15,17 +15,20 @@ from collections.abc import Mapping, Sequence
 from math import comb
 from typing import Any, Literal
 
-FailureKind = Literal["format", "invalid_arguments", "limits", "user_backend", "wrong_answer"]
+FailureKind = Literal[
+    "format", "invalid_arguments", "limits", "user_backend", "env_error", "wrong_answer"
+]
 FAILURE_KINDS: tuple[FailureKind, ...] = (
     "format",
     "invalid_arguments",
     "limits",
     "user_backend",
+    "env_error",
     "wrong_answer",
 )
-LIMIT_REASONS = frozenset(
-    {"max_turns", "max_invalid_streak", "max_calls_per_turn", "max_tokens", "malformed"}
-)
+UNSCORED_FAILURES: frozenset[str] = frozenset({"user_backend", "env_error"})
+"""Failures that are not the agent's: left out of success rates, counted apart."""
+LIMIT_REASONS = frozenset({"max_turns", "max_invalid_streak", "max_tokens", "malformed"})
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -63,7 +66,8 @@ def failure_kind(
 ) -> FailureKind | None:
     """Why an episode failed (None if it succeeded), the most specific cause first.
 
-    ``user_backend``: the simulated user's model failed (not the agent's fault); ``format``: a
+    ``user_backend``: the simulated user's model failed (not the agent's fault); ``env_error``:
+    an exception escaped the env (a bug, not the agent's fault either); ``format``: a
     turn was malformed in the tool format; ``invalid_arguments``: a call named an unknown tool or
     broke its schema; ``limits``: a limit ended the episode (turns, invalid streak, calls per turn,
     tokens, or the halt-on-malformed rule); ``wrong_answer``: it ended normally, with the wrong
@@ -73,6 +77,8 @@ def failure_kind(
         return None
     if end_reason == "user_error":
         return "user_backend"
+    if end_reason == "env_error":
+        return "env_error"
     components = [step.get("components", {}) for step in steps]
     if any(c.get("format", 1.0) < 1.0 for c in components):
         return "format"

@@ -98,6 +98,8 @@ def _summary_html(run: Run, title: str) -> str:
         ("time", seconds_text(total), ""),
         ("user errors", _int(s.get("user_errors")), "bad" if num(s.get("user_errors")) else ""),
     ]
+    if s.get("env_errors") is not None:
+        cards.append(("env errors", _int(s["env_errors"]), "bad" if num(s["env_errors"]) else ""))
     out.append("<div class='cards'>")
     out.extend(
         f"<div class='card {cls}'><div class='v'>{_e(value)}</div><div class='k'>{_e(key)}</div></div>"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolgym.eval.metrics import FAILURE_KINDS
+from toolgym.eval.metrics import FAILURE_KINDS, UNSCORED_FAILURES
 
 
 @dataclass
@@ -80,7 +80,7 @@ def load_run(run_dir: Path | str) -> Run:
 
 def summary_from_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The headline numbers that rows alone give (for a run without ``summary.json``)."""
-    scored = [r for r in rows if r.get("failure") != "user_backend"]
+    scored = [r for r in rows if r.get("failure") not in UNSCORED_FAILURES]
     tokens = [t for r in scored if (t := num(r.get("tokens"))) is not None]
     turns = [t for r in scored if (t := num(r.get("turns"))) is not None]
     seconds = {
@@ -95,7 +95,8 @@ def summary_from_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "tokens": mean_or_none(tokens),
         "seconds": seconds | {"total": sum(seconds.values())},
         "failures": {kind: sum(r.get("failure") == kind for r in rows) for kind in FAILURE_KINDS},
-        "user_errors": len(rows) - len(scored),
+        "user_errors": sum(r.get("failure") == "user_backend" for r in rows),
+        "env_errors": sum(r.get("failure") == "env_error" for r in rows),
     }
 
 

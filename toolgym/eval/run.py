@@ -1,8 +1,10 @@
 """``toolgym eval``: play an agent K times on every task of a split and write what happened.
 
 A run directory gets ``results.jsonl`` (one row per episode, written as it finishes, so a long
-run that dies keeps what it did), ``summary.json`` (success rate, pass@k, pass^k, reward
-components, turns, tokens, time split, failures by kind) and ``report.html``.
+run that dies keeps what it did), ``run.log`` (warnings and errors, e.g. the traceback of an
+exception that escaped the env: that episode ends as ``env_error`` and is counted apart, like a
+user error), ``summary.json`` (success rate, pass@k, pass^k, reward components, turns, tokens,
+time split, failures by kind) and ``report.html``.
 
 Agents: ``oracle`` (the gold trajectory), ``random``, ``hf`` (a local transformers model:
 ``smollm2-135m`` or ``tiny``) and ``openai`` (any OpenAI-compatible endpoint, e.g. ``toolgym
@@ -25,8 +27,15 @@ import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
-from toolgym.eval.metrics import FAILURE_KINDS, failure_kind, ks_up_to, mean_over_tasks
+from toolgym.eval.metrics import (
+    FAILURE_KINDS,
+    UNSCORED_FAILURES,
+    failure_kind,
+    ks_up_to,
+    mean_over_tasks,
+)
 from toolgym.policies.reference import EpisodeResult, OraclePolicy, RandomPolicy, TextPolicy, play
+from toolgym.runlog import run_log
 from toolgym.users.config import UserConfig
 
 AgentName = Literal["hf", "openai", "oracle", "random"]
@@ -66,7 +75,10 @@ def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") ->
     config.out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(tasks) * config.k, desc=f"eval {config.agent}", disable=not progress)
-    with (config.out / "results.jsonl").open("w", encoding="utf-8") as file:
+    with (
+        run_log(config.out / "run.log"),
+        (config.out / "results.jsonl").open("w", encoding="utf-8") as file,
+    ):
         for number, task_id in enumerate(tasks):
             for sample in range(config.k):
                 seed = config.seed + number * config.k + sample
@@ -87,8 +99,8 @@ def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") ->
 
 
 def summarise(rows: list[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
-    """The run's headline numbers from its rows (episodes whose user failed are left out)."""
-    scored = [r for r in rows if r["failure"] != "user_backend"]
+    """The run's headline numbers from its rows (episodes the user or the env broke are left out)."""
+    scored = [r for r in rows if r["failure"] not in UNSCORED_FAILURES]
     counts: dict[str, tuple[int, int]] = {}
     for row in scored:
         n, c = counts.get(row["task_id"], (0, 0))
@@ -116,7 +128,8 @@ def summarise(rows: list[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
         }
         | {"total": sum(sum(r["seconds"].values()) for r in rows)},
         "failures": {kind: sum(r["failure"] == kind for r in rows) for kind in FAILURE_KINDS},
-        "user_errors": len(rows) - len(scored),
+        "user_errors": sum(r.get("failure") == "user_backend" for r in rows),
+        "env_errors": sum(r.get("failure") == "env_error" for r in rows),
     }
 
 
@@ -159,6 +172,7 @@ def _episode(
         "seconds": {"agent": max(wall - tool - user, 0.0), "tool": tool, "user": user},
         "messages": result.messages,
         "mask_view": mask,
+        "error": result.error,
     }
 
 

@@ -29,7 +29,7 @@ import time
 import weakref
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, TypeVar, cast, overload
+from typing import Any, Literal, TypeVar, overload
 
 import gymnasium as gym
 import httpx
@@ -51,7 +51,7 @@ from toolgym.policies.openai_protocol import (
     snippet,
     transport_error,
 )
-from toolgym.policies.reference import EpisodeResult
+from toolgym.policies.reference import EpisodeRecorder, EpisodeResult
 from toolgym.tasks import Task
 
 _T = TypeVar("_T")
@@ -272,18 +272,11 @@ class OpenAIPolicy:
         self, env: gym.Env[Any, Any], *, task_id: str | None = None, seed: int | None = None
     ) -> EpisodeResult:
         """Play one episode in ``env`` (the async twin of ``toolgym.policies.play``)."""
-        options = {"task_id": task_id} if task_id is not None else None
-        messages, info = env.reset(seed=seed, options=options)
-        base = cast(ToolEnv, env.unwrapped)
-        task, history, rewards, infos = base.task, list(messages), [], []
-        terminated = truncated = False
-        while not (terminated or truncated):  # the env's limits end every episode
-            action = await self.aact(history, env=base, task=task)
-            observation, reward, terminated, truncated, info = env.step(action)
-            history += [{"role": "assistant", "content": action}, *observation]
-            rewards.append(float(reward))
-            infos.append(info)
-        return EpisodeResult.from_steps(rewards, infos, truncated)
+        episode = EpisodeRecorder(env, task_id=task_id, seed=seed)
+        while not episode.done:
+            base = episode.base
+            episode.step(await self.aact(episode.history, env=base, task=base.task))
+        return episode.result()
 
     @overload
     async def arun_episodes(

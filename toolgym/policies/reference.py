@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -13,6 +15,8 @@ from toolgym.gold import topological_order
 from toolgym.spaces import random_text
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
+
+logger = logging.getLogger("toolgym")
 
 
 class TextPolicy(Protocol):
@@ -113,6 +117,8 @@ class EpisodeResult:
     step_components: list[dict[str, float]] = field(default_factory=list)
     messages: list[dict[str, str]] = field(default_factory=list)
     step_rewards: list[float] = field(default_factory=list)
+    error: str | None = None
+    """The traceback of the exception that escaped the env (``end_reason == "env_error"``)."""
 
     @classmethod
     def from_steps(
@@ -133,6 +139,89 @@ class EpisodeResult:
             step_rewards=list(rewards),
         )
 
+    @classmethod
+    def env_error(
+        cls,
+        task_id: str,
+        history: list[dict[str, str]],
+        rewards: list[float],
+        step_infos: list[dict[str, Any]],
+        error: str,
+    ) -> EpisodeResult:
+        """An episode the env broke: an exception escaped ``reset`` or ``step``.
+
+        The steps before the failure keep their rewards and components; the failed one has none.
+        """
+        return cls(
+            task_id=task_id,
+            total_reward=sum(rewards),
+            terminated=False,
+            truncated=True,
+            steps=len(rewards),
+            end_reason="env_error",
+            step_components=[info["reward_components"] for info in step_infos],
+            messages=history,
+            step_rewards=list(rewards),
+            error=error,
+        )
+
+
+class EpisodeRecorder:
+    """One episode's bookkeeping, shared by the sync and async play loops.
+
+    Resets ``env`` on creation, then :meth:`step` takes each action until :attr:`done`. An
+    exception escaping the env ends the episode, never the caller's run: the result has
+    ``end_reason="env_error"`` and the traceback in ``error`` (also logged).
+    """
+
+    def __init__(
+        self, env: gym.Env[Any, Any], *, task_id: str | None = None, seed: int | None = None
+    ) -> None:
+        self.env, self.history = env, []
+        self.rewards: list[float] = []
+        self.infos: list[dict[str, Any]] = []
+        self._truncated = False
+        self._error: str | None = None
+        self._task_id = task_id or "?"
+        self.done = False
+        options = {"task_id": task_id} if task_id is not None else None
+        try:
+            messages, _ = env.reset(seed=seed, options=options)
+        except Exception:
+            self._fail()
+            return
+        self.base = cast(ToolEnv, env.unwrapped)
+        self._task_id = self.base.task.id
+        self.history = list(messages)
+
+    def step(self, action: str) -> None:
+        """Send one assistant message; the env's limits end every episode."""
+        try:
+            observation, reward, terminated, truncated, info = self.env.step(action)
+        except Exception:
+            self.history.append({"role": "assistant", "content": action})
+            self._fail()
+            return
+        self.history += [{"role": "assistant", "content": action}, *observation]
+        self.rewards.append(float(reward))
+        self.infos.append(info)
+        self.done, self._truncated = terminated or truncated, truncated
+
+    def result(self) -> EpisodeResult:
+        """The finished episode."""
+        if self._error is not None:
+            return EpisodeResult.env_error(
+                self._task_id, self.history, self.rewards, self.infos, self._error
+            )
+        return EpisodeResult.from_steps(self.rewards, self.infos, self._truncated)
+
+    def _fail(self) -> None:
+        self._error = traceback.format_exc()
+        logger.error(
+            "env error in task %s (the episode ends as env_error):\n%s", self._task_id, self._error
+        )
+        self.done = True
+
 
 def play(
     env: gym.Env[Any, Any],
@@ -141,17 +230,14 @@ def play(
     task_id: str | None = None,
     seed: int | None = None,
 ) -> EpisodeResult:
-    """Run one episode of ``policy`` in ``env`` (an unwrapped ToolEnv or a gymnasium.make wrapper)."""
-    options = {"task_id": task_id} if task_id is not None else None
-    messages, info = env.reset(seed=seed, options=options)
-    base = cast(ToolEnv, env.unwrapped)
-    policy.reset(base, base.task)
-    history, rewards, infos = list(messages), [], []
-    terminated = truncated = False
-    while not (terminated or truncated):  # the env's limits end every episode
-        action = policy.act(history)
-        observation, reward, terminated, truncated, info = env.step(action)
-        history += [{"role": "assistant", "content": action}, *observation]
-        rewards.append(float(reward))
-        infos.append(info)
-    return EpisodeResult.from_steps(rewards, infos, truncated)
+    """Run one episode of ``policy`` in ``env`` (an unwrapped ToolEnv or a gymnasium.make wrapper).
+
+    An exception escaping the env ends the episode as ``env_error`` (see
+    :class:`EpisodeRecorder`); the policy's own exceptions propagate.
+    """
+    episode = EpisodeRecorder(env, task_id=task_id, seed=seed)
+    if not episode.done:
+        policy.reset(episode.base, episode.base.task)
+    while not episode.done:
+        episode.step(policy.act(episode.history))
+    return episode.result()

@@ -5,11 +5,17 @@ chat template, ending with the generation prompt). ``step`` takes the policy's g
 :class:`Generation` with behaviour log-probs, or a plain list of ids), decodes them only to parse the
 action, and returns the observation as the token delta to append. The whole episode accumulates in
 ``env.trajectory`` with exact loss masks. A token budget (``max_tokens``) truncates the episode.
+
+An exception escaping the wrapped env (or this wrapper's rendering of its observation) ends the
+episode, never the run: the trajectory gets ``end_reason="env_error"`` and the traceback in
+``error`` (also logged); trainers and evaluations leave such episodes out.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +25,8 @@ import gymnasium as gym
 from toolgym.spaces import TokenIds
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Segment, Trajectory
+
+logger = logging.getLogger("toolgym")
 
 
 @dataclass(frozen=True)
@@ -55,10 +63,19 @@ class TokenEnv(gym.Wrapper):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[list[int], dict[str, Any]]:
-        """Reset the text env and return the prompt's token ids."""
-        messages, info = self.env.reset(seed=seed, options=options)
-        start = time.perf_counter()
-        ids = self.chat.prompt_ids(messages)
+        """Reset the text env and return the prompt's token ids.
+
+        If the env fails to reset, the trajectory is born finished (``env_error``, no tokens)
+        and ``[]`` is returned: check ``trajectory.truncated`` before stepping.
+        """
+        task_id = str((options or {}).get("task_id", "?"))
+        try:
+            messages, info = self.env.reset(seed=seed, options=options)
+            start = time.perf_counter()
+            ids = self.chat.prompt_ids(messages)
+        except Exception:
+            self.trajectory = Trajectory(task_id, [Segment("prompt", (), False)])
+            return [], self._env_error(self.trajectory)[4]
         self.trajectory = Trajectory(info["task_id"], [Segment("prompt", tuple(ids), False)])
         self.trajectory.timings["render"] += time.perf_counter() - start
         return list(ids), info
@@ -70,6 +87,14 @@ class TokenEnv(gym.Wrapper):
         traj = self.trajectory
         if traj is None or traj.terminated or traj.truncated:
             raise RuntimeError("the episode is over (or never started): call reset() first")
+        try:
+            return self._step(traj, action)
+        except Exception:
+            return self._env_error(traj)
+
+    def _step(
+        self, traj: Trajectory, action: Generation | Sequence[int]
+    ) -> tuple[list[int], float, bool, bool, dict[str, Any]]:
         generation = action if isinstance(action, Generation) else Generation(tuple(action))
         ids = tuple(int(i) for i in generation.token_ids)
         over_budget = self.remaining_tokens <= 0
@@ -101,6 +126,20 @@ class TokenEnv(gym.Wrapper):
         traj.terminated, traj.truncated = terminated, truncated
         traj.end_reason = info.get("end_reason")
         return observation, float(reward), terminated, truncated, info
+
+    def _env_error(self, traj: Trajectory) -> tuple[list[int], float, bool, bool, dict[str, Any]]:
+        """End the episode on the exception being handled: ``env_error``, traceback kept."""
+        traj.error = traceback.format_exc()
+        logger.error(
+            "env error in task %s (the episode ends as env_error):\n%s", traj.task_id, traj.error
+        )
+        turns = sum(s.role == "assistant" for s in traj.segments)
+        while len(traj.turn_rewards) < turns:  # one reward per assistant turn, as always
+            traj.turn_rewards.append(0.0)
+            traj.components.append({})
+        traj.truncated, traj.end_reason = True, "env_error"
+        info = {"task_id": traj.task_id, "end_reason": "env_error", "reward_components": {}}
+        return [], 0.0, False, True, info | {"error": traj.error}
 
     def _out_of_tokens(
         self, traj: Trajectory

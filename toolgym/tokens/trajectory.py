@@ -44,6 +44,7 @@ class Trajectory:
             simulated user's model) / render (tokenise).
         expert: The env's expert message (its gold next step) at the state each assistant turn
             was taken in, one per turn the env saw (DAgger's labels); empty for envs without one.
+        error: The traceback of an exception that escaped the env (``end_reason="env_error"``).
     """
 
     task_id: str
@@ -57,6 +58,7 @@ class Trajectory:
         default_factory=lambda: {"generate": 0.0, "env": 0.0, "user": 0.0, "render": 0.0}
     )
     expert: list[str] = field(default_factory=list)
+    error: str | None = None
 
     @property
     def token_ids(self) -> list[int]:

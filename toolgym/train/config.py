@@ -127,6 +127,12 @@ class TrainConfig(BaseModel):
         description='DPO: a JSONL of pairs ({"chosen": {"messages": [...]}, "rejected": {...}}) '
         "to train on instead of best-vs-worst pairs from rollout groups.",
     )
+    stop_after_no_signal: int = Field(
+        default=5,
+        ge=0,
+        description="Stop after N steps in a row without reward signal (every group's rewards "
+        "equal: nothing to learn); each such step logs a warning. 0 never stops.",
+    )
     eval_every: int = Field(
         default=0, ge=0, description="Evaluate on the test split every N steps (0 = end only)."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import logging
 import math
 import os
 import time
@@ -25,6 +26,7 @@ from tqdm.auto import tqdm
 from toolgym import models
 from toolgym.policies.hf import HFPolicy, SamplingConfig
 from toolgym.rollout import Collector
+from toolgym.runlog import run_log
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Trajectory, collate
@@ -36,9 +38,19 @@ from toolgym.train.dagger import Aggregate, Demonstration
 from toolgym.train.online_em import OnlineEM
 from toolgym.train.plot import plot_learning_curve
 from toolgym.train.preferences import Pair, preference_dataset
-from toolgym.train.rollouts import Rollout, success_rate, without_broken_groups
+from toolgym.train.rollouts import (
+    NoRewardSignal,
+    Rollout,
+    broken_counts,
+    has_reward_signal,
+    no_signal_advice,
+    success_rate,
+    without_broken_groups,
+)
 from toolgym.train.updates import Updates
 from toolgym.users.backends import LocalBackend
+
+logger = logging.getLogger("toolgym")
 
 
 class Trainer(Updates):
@@ -88,6 +100,7 @@ class Trainer(Updates):
         self.test_tasks = self._env_tasks("test")[: config.eval_tasks]
         self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
         self.step, self.task_position = 0, 0
+        self.flat_steps = 0  # steps in a row without reward signal
         self.out = config.out
         self.out.mkdir(parents=True, exist_ok=True)
         if resume:
@@ -98,7 +111,15 @@ class Trainer(Updates):
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, Any]:
-        """Train to ``config.steps``, evaluating and checkpointing on the way; returns the final metrics."""
+        """Train to ``config.steps``, evaluating and checkpointing on the way; returns the final metrics.
+
+        Warnings and errors (env errors with their tracebacks, steps without reward signal) also
+        go to ``out/run.log``.
+        """
+        with run_log(self.out / "run.log"):
+            return self._run()
+
+    def _run(self) -> dict[str, Any]:
         bar = tqdm(
             range(self.step, self.config.steps),
             desc=f"{self.config.algo}",
@@ -108,7 +129,13 @@ class Trainer(Updates):
         )
         final: dict[str, Any] | None = None
         for _ in bar:
-            metrics = self.train_step()
+            try:
+                metrics = self.train_step()
+            except NoRewardSignal as stop:
+                self._log({"step": self.step, "stopped": str(stop)})
+                self._save()
+                bar.close()
+                raise
             final = None
             if self.config.eval_every and self.step % self.config.eval_every == 0:
                 final = self.evaluate()
@@ -138,13 +165,30 @@ class Trainer(Updates):
             warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
             self.scheduler.step()
         self.step += 1
-        return {
+        metrics = {
             "step": self.step,
             "lr": self.scheduler.get_last_lr()[0],
             **metrics,
             "episodes": self.episodes,
             "seconds": time.perf_counter() - start,
         }
+        self._watch_signal(metrics)
+        return metrics
+
+    def _watch_signal(self, metrics: dict[str, Any]) -> None:
+        """Warn on a step without reward signal; stop after ``stop_after_no_signal`` in a row."""
+        if has_reward_signal(metrics, self.config.algo):
+            self.flat_steps = 0
+            metrics["no_signal"] = 0.0
+            return
+        self.flat_steps += 1
+        metrics["no_signal"] = 1.0
+        advice = no_signal_advice(self.flat_steps, metrics)
+        logger.warning("step %d: %s", self.step, advice)
+        limit = self.config.stop_after_no_signal
+        if limit and self.flat_steps >= limit:
+            self._log(metrics)
+            raise NoRewardSignal(f"stopped at step {self.step}: {advice}")
 
     def evaluate(self) -> dict[str, Any]:
         """Success rate on the first ``eval_tasks`` test tasks (one sample each, at ``eval_temperature``)."""
@@ -158,11 +202,12 @@ class Trainer(Updates):
         self.policy.generator.set_state(state)
         self.policy.config = sampling
         self._save_samples(trajectories)
-        user_errors = sum(t.end_reason == "user_error" for t in trajectories)
+        broken = broken_counts(trajectories)
         return {
             "eval_success": success_rate(trajectories),
-            "eval_tasks": len(trajectories) - user_errors,
-            "eval_user_errors": user_errors,
+            "eval_tasks": len(trajectories) - sum(broken.values()),
+            "eval_user_errors": broken["user_error"],
+            "eval_env_errors": broken["env_error"],
         }
 
     def _save_samples(self, trajectories: list[Trajectory]) -> None:
@@ -195,10 +240,13 @@ class Trainer(Updates):
         collected, stats = self.collector.collect(tasks, self.config.group_size, seed=seed)
         self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
+        broken = broken_counts(collected)
         if not trajectories:
             raise RuntimeError(
-                f"step {self.step + 1}: every episode ended in user_error (the user simulator's "
-                "model failed after its retries); check the user endpoint, then --resume"
+                f"step {self.step + 1}: every group held an episode that ended in user_error "
+                f"({broken['user_error']}: the user simulator's model failed after its retries) "
+                f"or env_error ({broken['env_error']}: an exception escaped the env, traceback "
+                "in the log); fix the cause, then --resume"
             )
         batch = collate(trajectories, self.tokenizer.pad_token_id)
         reference = None
@@ -207,7 +255,9 @@ class Trainer(Updates):
                 reference = token_logprobs(self.reference, batch, self.config.temperature)
         rewards = torch.tensor([t.total_reward for t in trajectories])
         dropped = len(collected) - len(trajectories)
-        return Rollout(trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped)
+        return Rollout(
+            trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped, broken
+        )
 
     # ------------------------------------------------------------- plumbing
     def _policy_as_user(self) -> LocalBackend | None:

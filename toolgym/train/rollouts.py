@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from toolgym.episode import UNSCORED_REASONS
 from toolgym.rollout import RolloutStats
 from toolgym.tokens.trajectory import Batch, Trajectory
 from toolgym.train.advantages import zero_variance_fraction
@@ -21,29 +22,70 @@ class Rollout:
     rewards: torch.Tensor  # (B,) episode rewards
     reference: torch.Tensor | None
     finished: float  # perf_counter() when the rollout (and reference scoring) ended
-    dropped: int = 0  # episodes left out: groups with a user_error episode
+    dropped: int = 0  # episodes left out: groups with a user_error or env_error episode
+    broken: dict[str, int] | None = None  # episodes per unscored end reason, before dropping
 
 
 def without_broken_groups(trajectories: list[Trajectory], group_size: int) -> list[Trajectory]:
-    """Drop every group that holds a ``user_error`` episode (the user's model failed).
+    """Drop every group that holds a ``user_error`` or ``env_error`` episode.
 
-    Such an episode says nothing about the policy, and a group without it would compare fewer
-    samples than the advantage estimators assume, so the whole group sits this step out.
+    Such an episode (the user's model failed, or an exception escaped the env) says nothing
+    about the policy, and a group without it would compare fewer samples than the advantage
+    estimators assume, so the whole group sits this step out.
     """
     kept = []
     for start in range(0, len(trajectories), group_size):
         group = trajectories[start : start + group_size]
-        if all(t.end_reason != "user_error" for t in group):
+        if all(t.end_reason not in UNSCORED_REASONS for t in group):
             kept += group
     return kept
 
 
+def broken_counts(trajectories: list[Trajectory]) -> dict[str, int]:
+    """How many episodes ended in each unscored reason (``user_error``, ``env_error``)."""
+    return {r: sum(t.end_reason == r for t in trajectories) for r in sorted(UNSCORED_REASONS)}
+
+
+class NoRewardSignal(RuntimeError):
+    """Training stopped: too many steps in a row gave the policy nothing to learn from."""
+
+
+def has_reward_signal(metrics: dict[str, float], algo: str) -> bool:
+    """Whether a step's rewards could move the policy at all (every advantage zero: no).
+
+    GRPO, RLOO and DPO's pairs learn from differences within a task's group, so a step where
+    every group had zero variance teaches nothing; ReST needs a kept sample; REINFORCE (reward
+    minus the batch mean) and PPO need some episode to differ from the rest; online EM also
+    learns from equal non-zero rewards. Steps without a rollout always count as signal.
+    """
+    if "reward_std" not in metrics:
+        return True
+    if algo in ("grpo", "rloo", "dpo"):
+        return metrics.get("zero_variance_groups", 0.0) < 1.0
+    if algo == "rest":
+        return metrics.get("kept", 0) > 0
+    if algo == "online-em":
+        return metrics["reward_std"] > 0.0 or metrics["reward_mean"] != 0.0
+    return metrics["reward_std"] > 0.0
+
+
+def no_signal_advice(steps: int, metrics: dict[str, float]) -> str:
+    """What to do when rewards are flat: the message of the warning and of the stop."""
+    return (
+        f"no reward signal for {steps} step(s) in a row: every group's rewards were equal "
+        f"(mean reward {metrics.get('reward_mean', 0.0):.3f}), so the policy gradient is zero. "
+        "Start from an SFT run (`--init runs/sft`, or `toolgym recipe`), use a denser reward "
+        "(e.g. --set 'rewards={completion=1.0, toolrl=0.1}'), an easier curriculum "
+        "(generated.categories = ['single']), a larger group_size or a higher temperature"
+    )
+
+
 def success_rate(trajectories: list[Trajectory]) -> float:
-    """Task completion over episodes the user simulator did not break (``user_error``)."""
+    """Task completion over episodes neither the user simulator nor the env broke."""
     finals = [
         t.components[-1].get("completion", 0.0) if t.components else 0.0
         for t in trajectories
-        if t.end_reason != "user_error"
+        if t.end_reason not in UNSCORED_REASONS
     ]
     return sum(finals) / len(finals) if finals else 0.0
 

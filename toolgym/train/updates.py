@@ -225,7 +225,8 @@ class Updates:
             rollout.trajectories, rollout.rewards, self.config.group_size
         )
         metrics |= {f"time_{k}": v for k, v in rollout.stats.seconds.items()}
-        metrics["user_error_episodes_dropped"] = rollout.dropped
+        metrics["episodes_dropped"] = rollout.dropped
+        metrics |= {f"{reason}_episodes": n for reason, n in (rollout.broken or {}).items()}
         if rollout.stats.user.calls or rollout.stats.user.cache_hits:
             user = rollout.stats.user
             metrics |= {"user_calls": user.calls, "user_cache_hits": user.cache_hits,
