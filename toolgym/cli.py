@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
-import gymnasium as gym
 import typer
 
+from toolgym.cli_content import CONTENT_EPILOG, ContentOption, require_envs, use_content
 from toolgym.cli_user import (
-    EpisodeClock,
     UserBaseUrlOption,
     UserCacheModeOption,
     UserCacheOption,
@@ -28,10 +26,13 @@ from toolgym.models import ModelName
 from toolgym.train.config import Algo, deep_merge, problems
 
 if TYPE_CHECKING:
-    from toolgym.policies import TextPolicy
+    pass
+
+from toolgym.cli_run import run
 
 app = typer.Typer(
     help="toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents.",
+    epilog=CONTENT_EPILOG,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -45,10 +46,12 @@ ToolMode = Literal["text", "native"]
 @app.command("list")
 def list_envs(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    content: ContentOption = None,
 ) -> None:
     """List the registered environments and their task counts per split."""
     from toolgym.registry import registered_specs, split_tasks
 
+    use_content(content)
     rows = []
     for env_id, spec in registered_specs().items():
         counts = {split: len(split_tasks(spec, split)) for split in ("train", "test")}
@@ -76,10 +79,15 @@ def list_envs(
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Task files (.jsonl) or folders to search.")],
+    content: ContentOption = None,
 ) -> None:
-    """Check task files; print every problem as FILE:LINE: FIELD: MESSAGE; exit 1 if any."""
+    """Check task files; print every problem as FILE:LINE: FIELD: MESSAGE; exit 1 if any.
+
+    A task's suite is looked for in the content root its file lies in (ROOT/tasks/...), then in every content root (--content, TOOLGYM_PATH, the bundled content).
+    """
     from toolgym.validate import validate_files
 
+    use_content(content)
     try:
         checked, problems = validate_files(paths)
     except FileNotFoundError as exc:
@@ -93,107 +101,7 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command()
-def run(
-    env_ids: Annotated[
-        list[str] | None, typer.Argument(help="Env ids (default: every registered toolgym env).")
-    ] = None,
-    policy: Annotated[
-        list[str],
-        typer.Option(
-            "--policy",
-            "-p",
-            help="oracle, random, or a local model (smollm2-135m, tiny); repeat for several.",
-        ),
-    ] = ["oracle", "random"],  # noqa: B006
-    split: Annotated[Split, typer.Option(help="Which task split.")] = "test",
-    episodes: Annotated[
-        int, typer.Option(help="Episodes per env and policy (0 = one per task).")
-    ] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the first episode.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Write one JSON line per episode here.")] = None,
-    user: UserOption = "scripted",
-    user_model: UserModelOption = "smollm2-135m",
-    user_base_url: UserBaseUrlOption = None,
-    user_cache: UserCacheOption = None,
-    user_cache_mode: UserCacheModeOption = "record",
-    user_max_tokens: UserMaxTokensOption = 96,
-    user_ending: UserEndingOption = "signal",
-) -> None:
-    """Play policies on environments and print success rate, rewards and where the time went.
-
-    Episodes whose simulated user failed (end reason user_error) are counted apart and left out of the success rate and rewards.
-    """
-    from toolgym.env import ToolEnv
-    from toolgym.policies import OraclePolicy, RandomPolicy, play
-    from toolgym.registry import registered_specs
-
-    user_config = user_settings(user, user_model, user_base_url, user_cache, user_cache_mode,
-                                user_max_tokens, user_ending, seed)  # fmt: skip
-
-    makers: dict[str, Callable[[int], TextPolicy]] = {
-        "oracle": lambda episode: OraclePolicy(),
-        "random": lambda episode: RandomPolicy(seed + episode),
-    }
-    for name in set(policy) & {"smollm2-135m", "tiny"}:
-        makers[name] = _local_model_policy(name, seed)
-    for name in policy:
-        if name not in makers:
-            raise typer.BadParameter(
-                f"unknown policy {name!r}; choose from {sorted(makers)}", param_hint="--policy"
-            )
-    ids = env_ids or [i for i in registered_specs() if i.startswith("toolgym/")]
-    lines = []
-    typer.echo(
-        f"{'environment':<24} {'policy':<13} {'episodes':>8} {'success':>8} {'reward':>8} {'turns':>6}  end reasons"
-    )
-    for env_id in ids:
-        env = gym.make(env_id, split=split, user=user_config.build())
-        base = cast(ToolEnv, env.unwrapped)
-        count = episodes or len(base.tasks)
-        for name in policy:
-            results = []
-            label = f"{env_id} {name}"
-            clock = EpisodeClock(base)
-            with typer.progressbar(
-                range(count), label=label, file=sys.stderr, show_pos=True
-            ) as bar:
-                for i in bar:
-                    task_id = base.tasks[i % len(base.tasks)].id if not episodes else None
-                    results.append(play(env, makers[name](i), task_id=task_id, seed=seed + i))
-            scored = [r for r in results if r.end_reason != "user_error"]
-            success = sum(r.components["completion"] for r in scored) / max(len(scored), 1)
-            reward = sum(r.total_reward for r in scored) / max(len(scored), 1)
-            turns = sum(r.steps for r in results) / count
-            ends = dict(Counter(r.end_reason for r in results).most_common())
-            typer.echo(
-                f"{env_id:<24} {name:<13} {count:>8} {success:>8.1%} {reward:>8.3f} {turns:>6.1f}  {ends}"
-            )
-            typer.echo(f"{'':<24} {clock.report()}")
-            lines += [
-                json.dumps({"env": env_id, "policy": name, **_result_row(r)}) for r in results
-            ]
-        env.close()
-    if out:
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        typer.echo(f"wrote {len(lines)} episodes to {out}")
-
-
-def _local_model_policy(name: str, seed: int) -> Callable[[int], TextPolicy]:
-    """One loaded model shared by every episode, sampling with a per-run seed."""
-    from toolgym import models
-    from toolgym.policies.hf import HFTextPolicy, SamplingConfig
-
-    model, tokenizer = models.load(name)  # type: ignore[arg-type]
-    shared = HFTextPolicy(
-        model, tokenizer, SamplingConfig(temperature=0.7, max_new_tokens=128, seed=seed)
-    )
-    return lambda episode: shared
-
-
-def _result_row(result: object) -> dict[str, object]:
-    """An episode as a JSON-able row (its conversation included)."""
-    return dict(vars(result))
+app.command()(run)  # toolgym/cli_run.py
 
 
 @app.command()
@@ -203,12 +111,18 @@ def generate(
     split: Annotated[Split, typer.Option(help="Which task split.")] = "train",
     n: Annotated[int, typer.Option(help="Number of tasks.")] = 1000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+    content: ContentOption = None,
 ) -> None:
     """Write procedurally generated tasks of a suite to a JSONL file."""
     from toolgym.content import load_suite
     from toolgym.tasks import write_tasks
 
-    tool_suite = load_suite(suite)
+    use_content(content)
+    try:
+        tool_suite = load_suite(suite)
+    except (LookupError, TypeError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if tool_suite.generate_tasks is None:
         raise typer.BadParameter(f"suite {suite!r} has no task generator")
     tasks = list(tool_suite.generate_tasks(split, n, seed))
@@ -222,10 +136,21 @@ def schema(
         "tasks/schema.json"
     ),
     check: Annotated[bool, typer.Option(help="Only check that the file is up to date.")] = False,
+    env_spec: Annotated[
+        bool,
+        typer.Option(
+            "--env-spec", help="Print the env spec field reference (Markdown, as in the README)."
+        ),
+    ] = False,
 ) -> None:
-    """Export the JSON Schema of task lines (tasks/schema.json)."""
+    """Export the JSON Schema of task lines (tasks/schema.json), or print the env spec fields."""
     from toolgym.tasks import task_json_schema
 
+    if env_spec:
+        from toolgym.spec_docs import env_spec_reference
+
+        typer.echo(env_spec_reference(), nl=False)
+        return
     text = json.dumps(task_json_schema(), indent=2) + "\n"
     if check:
         if not out.is_file() or out.read_text(encoding="utf-8") != text:
@@ -263,6 +188,7 @@ def train(
         Path | None, typer.Option(help="Continue this run directory exactly where it stopped.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    content: ContentOption = None,
 ) -> None:
     """Train a policy on a toolgym environment and plot the learning curve.
 
@@ -271,6 +197,7 @@ def train(
     from toolgym.train.config import TrainConfig, load_config
     from toolgym.train.loop import Trainer
 
+    use_content(content)
     try:
         if resume is not None:
             settings = TrainConfig.model_validate_json((resume / "config.json").read_text())
@@ -284,11 +211,12 @@ def train(
                 "init": init,
             }
             settings = load_config(config, fields | _parse_overrides(overrides or []))
+        require_envs([settings.env])
         trainer = Trainer(settings, resume=resume is not None, progress=progress)
     except (ValueError, OSError) as exc:  # a bad config or bad SFT data: nothing has trained yet
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    final = trainer.run()
+    final = _train_or_explain(trainer.run)
     typer.echo(
         f"{settings.algo} on {settings.env}: test success {final['eval_success']:.1%} "
         f"on {final['eval_tasks']} held-out tasks; learning curve: {settings.out / 'learning_curve.png'}"
@@ -309,6 +237,7 @@ def recipe(
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    content: ContentOption = None,
 ) -> None:
     """Evaluate, SFT cold start, evaluate, GRPO, evaluate (the GLM-4.5 recipe); print the three success rates."""
     import tomllib
@@ -317,6 +246,7 @@ def recipe(
 
     from toolgym.train.recipe import RecipeConfig, run_recipe
 
+    use_content(content)
     try:
         data = tomllib.loads(config.read_text(encoding="utf-8")) if config else {}
         given = {k: v for k, v in {"out": out, "model": model}.items() if v is not None}
@@ -327,7 +257,8 @@ def recipe(
         message = problems(exc) if isinstance(exc, ValidationError) else str(exc)
         typer.echo(f"error: {config}: {message}" if config else f"error: {message}", err=True)
         raise typer.Exit(2) from None
-    result = run_recipe(settings, progress=progress)
+    require_envs([settings.env])
+    result = _train_or_explain(lambda: run_recipe(settings, progress=progress))
     typer.echo(result.table())
     minutes = sum(result.seconds.values()) / 60
     typer.echo(f"wall time {minutes:.1f} min; plot: {result.plot}")
@@ -366,6 +297,7 @@ def evaluate(
     user_cache_mode: UserCacheModeOption = "record",
     user_max_tokens: UserMaxTokensOption = 96,
     user_ending: UserEndingOption = "signal",
+    content: ContentOption = None,
 ) -> None:
     """Evaluate an agent K times per task; write results.jsonl, summary.json and report.html.
 
@@ -373,6 +305,8 @@ def evaluate(
     """
     from toolgym.eval.run import EvalConfig, run_eval
 
+    use_content(content)
+    require_envs([env])
     user_config = user_settings(user, user_model, user_base_url, user_cache, user_cache_mode,
                                 user_max_tokens, user_ending, seed)  # fmt: skip
     try:
@@ -444,6 +378,20 @@ def serve(
         served_name=served_name,
         default_max_tokens=max_tokens,
     )
+
+
+_T = TypeVar("_T")
+
+
+def _train_or_explain(train: Callable[[], _T]) -> _T:
+    """Run ``train``; a stop for want of reward signal prints its advice and exits 3."""
+    from toolgym.train.rollouts import NoRewardSignal
+
+    try:
+        return train()
+    except NoRewardSignal as stop:
+        typer.echo(f"error: {stop}", err=True)
+        raise typer.Exit(3) from None
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:

@@ -17,8 +17,11 @@ A spec names the suite, task files, tool format, user, rewards and limits::
     max_turns = 12
 
 After ``import toolgym`` every spec under the content roots is registered:
-``gymnasium.make("toolgym/Calendar-v0", split="test")``. Keyword arguments of ``make`` override
-spec fields (``format``, ``rewards``, ``limits``, ``halt_on_malformed``, ``generated``, ...).
+``gymnasium.make("toolgym/Calendar-v0", split="test")``; the specs of a root added later are
+registered by ``register_envs(root)`` (``--content DIR`` on the command line). Keyword arguments
+of ``make`` override spec fields (``format``, ``rewards``, ``limits``, ``halt_on_malformed``,
+``generated``, ...). Every field, its type and default: the README's "Env spec reference"
+(rendered from these models by :mod:`toolgym.spec_docs`).
 """
 
 from __future__ import annotations
@@ -63,16 +66,32 @@ class EnvSpec(BaseModel):
     suite: str = Field(description="Tool suite folder name under tools/.")
     description: str = Field(default="", description="One line shown by `toolgym list`.")
     tasks: dict[Split, list[str]] = Field(description="Task files per split, relative to tasks/.")
-    generated: Generated = Field(default_factory=Generated)
-    format: FormatName = Field(default="hermes", description="Tool-call format.")
+    generated: Generated = Field(
+        default_factory=Generated,
+        description="Procedurally generated tasks added to each split: a [generated] table.",
+    )
+    format: FormatName = Field(
+        default="hermes",
+        description="How tools are shown and calls written: hermes (JSON in `<tool_call>`) or glm "
+        "(GLM-4.5's XML).",
+    )
     user: UserConfig = Field(
         default_factory=UserConfig,
-        description="User simulator: 'scripted', or a [user] table of UserConfig fields "
-        "(kind = 'llm', model, base_url, cache, ...).",
+        description="User simulator: a [user] table, or just its kind "
+        "(user = 'llm' is short for [user] kind = 'llm').",
     )
-    rewards: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REWARDS))
-    limits: Limits = Field(default_factory=Limits)
-    halt_on_malformed: bool = Field(default=False, description="GLM-4.5 halting rule.")
+    rewards: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_REWARDS),
+        description="Reward weights by component name: a [rewards] table; every component is "
+        "computed and logged, the unnamed ones with weight 0.",
+    )
+    limits: Limits = Field(
+        default_factory=Limits, description="When an episode is cut short: a [limits] table."
+    )
+    halt_on_malformed: bool = Field(
+        default=False,
+        description="GLM-4.5 rule: a malformed tool call ends the episode with reward 0.",
+    )
     root: Path | None = Field(default=None, exclude=True, description="Content root (set on load).")
 
     @field_validator("user", mode="before")
@@ -183,8 +202,13 @@ _registered: dict[str, Path] = {}
 def register_envs(root: str | Path | None = None) -> list[str]:
     """Register every ``envs/*.toml`` under ``root`` (or under all content roots) with Gymnasium.
 
-    A user's own content root is added to the search path, so its suites and tasks resolve.
-    Returns the registered ids.
+    A user's own content root is added to the search path first, so its suites and tasks
+    resolve. Returns the ids registered by this call (none for a root registered before).
+
+    Raises:
+        FileNotFoundError, NotADirectoryError, ValueError: ``root`` is no content root (see
+            :func:`toolgym.content.check_content_root`).
+        ValueError: a spec is invalid, or ``root`` gives an id that another file registered.
     """
     roots = [add_content_root(root)] if root is not None else content_roots()
     ids = []

@@ -1,4 +1,8 @@
-"""Check task files: JSON syntax, the Task schema, and the tasks' meaning against their suite."""
+"""Check task files: JSON syntax, the Task schema, and the tasks' meaning against their suite.
+
+A task's suite is looked for first in the content root the task file lies in (``<root>/tasks/...``
+next to ``<root>/tools/``), then in every content root (:func:`toolgym.content.content_roots`).
+"""
 
 from __future__ import annotations
 
@@ -29,22 +33,52 @@ def task_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def own_root(file: Path) -> Path | None:
+    """The content root a task file lies in, or None.
+
+    That is the folder above the file's nearest ``tasks/`` ancestor, if it has ``tools/`` too.
+    """
+    for folder in file.resolve().parents:
+        if folder.name == "tasks" and (folder.parent / "tools").is_dir():
+            return folder.parent
+    return None
+
+
 def validate_files(paths: Iterable[str | Path]) -> tuple[int, list[TaskProblem]]:
     """Validate every task in ``paths``; returns (task lines checked, every problem found)."""
     checked, problems = 0, []
+    first_seen: dict[str, str] = {}  # a suite problem's message -> where it was first reported
     for file in task_files(paths):
         tasks, file_problems = parse_task_lines(file)
         checked += len(tasks) + len({p.line for p in file_problems})
         problems += file_problems
+        root = own_root(file)
         for line, task in tasks:
-            problems += [TaskProblem(file, line, f, m) for f, m in task_meaning_problems(task)]
+            for field, message in task_meaning_problems(task, root):
+                if field == "suite":
+                    message = _once(message, f"{file}:{line}", first_seen)
+                problems.append(TaskProblem(file, line, field, message))
     return checked, problems
 
 
-def task_meaning_problems(task: Task) -> list[tuple[str, str]]:
-    """Problems that need the suite: unknown tools, invalid gold arguments, gold calls that fail."""
+def _once(message: str, where: str, first_seen: dict[str, str]) -> str:
+    """A suite problem in full where first reported; after that its first clause and that place.
+
+    A file of tasks whose suite is missing repeats the long list of content roots searched once.
+    """
+    first = first_seen.setdefault(message, where)
+    return message if first == where else f"{message.split(': ')[0]} (in full at {first})"
+
+
+def task_meaning_problems(task: Task, root: Path | None = None) -> list[tuple[str, str]]:
+    """Problems that need the suite: unknown tools, invalid gold arguments, gold calls that fail.
+
+    Args:
+        task: The task to check.
+        root: The content root to look for the task's suite in first (its file's own root).
+    """
     try:
-        suite = load_suite(task.suite)
+        suite = load_suite(task.suite, prefer=root)
     except (LookupError, TypeError, ValueError) as exc:
         return [("suite", str(exc))]
     problems = _argument_problems(task, suite)
