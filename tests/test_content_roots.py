@@ -243,6 +243,7 @@ def test_commands_that_read_content_take_content(command):
 
 
 def test_missing_suite_lists_each_root_once_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(content, "_extra_roots", [])  # roots other tests added are not this one's
     missing, user = tmp_path / "typo", make_root(tmp_path / "mine")
     monkeypatch.setenv("TOOLGYM_PATH", os.pathsep.join([str(missing), str(user)]))
     with pytest.raises(LookupError) as info:

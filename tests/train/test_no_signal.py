@@ -25,6 +25,7 @@ from toolgym.train.rollouts import NoRewardSignal, has_reward_signal
         ("online-em", {"reward_std": 0.0, "reward_mean": 1.0}, True),  # G grows with r > 0
         ("online-em", {"reward_std": 0.0, "reward_mean": 0.0}, False),
         ("sft", {"loss": 1.0}, True),  # no rollout: nothing to judge
+        ("dagger", {"reward_std": 0.0, "reward_mean": 0.0}, True),  # learns from expert labels
     ],
 )
 def test_which_steps_carry_signal(algo, metrics, signal):
@@ -63,3 +64,21 @@ def test_zero_disables_the_stop(tmp_path):
     trainer = Trainer(config, progress=False)
     trainer.run()
     assert trainer.step == 3 and trainer.flat_steps == 3
+
+
+def test_a_solved_step_warns_but_never_stops_the_run(tmp_path, caplog):
+    config = TrainConfig(
+        env="toolgym/Calendar-v0", model="tiny", algo="grpo", steps=3, tasks_per_step=1,
+        group_size=2, max_new_tokens=4, eval_tasks=1, stop_after_no_signal=1, out=tmp_path / "run",
+    )  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    solved = {"reward_mean": 1.0, "reward_std": 0.0, "zero_variance_groups": 1.0, "success": 1.0}
+    with caplog.at_level(logging.WARNING, logger="toolgym"):
+        for _ in range(3):
+            metrics = dict(solved)
+            trainer._watch_signal(metrics)  # a step whose every episode succeeded
+            assert metrics["no_signal"] == 1.0
+    assert trainer.flat_steps == 0
+    assert sum("every episode of the step succeeded" in r.message for r in caplog.records) == 3
+    with pytest.raises(NoRewardSignal):
+        trainer._watch_signal(solved | {"success": 0.5, "reward_mean": 0.5})

@@ -44,6 +44,7 @@ from toolgym.train.rollouts import (
     broken_counts,
     has_reward_signal,
     no_signal_advice,
+    solved_advice,
     success_rate,
     without_broken_groups,
 )
@@ -176,13 +177,20 @@ class Trainer(Updates):
         return metrics
 
     def _watch_signal(self, metrics: dict[str, Any]) -> None:
-        """Warn on a step without reward signal; stop after ``stop_after_no_signal`` in a row."""
+        """Warn on a step without reward signal; stop after ``stop_after_no_signal`` in a row.
+
+        A flat step where every episode succeeded (the tasks are solved) is warned about but
+        never stops the run: only runs that cannot learn are stopped.
+        """
         if has_reward_signal(metrics, self.config.algo):
             self.flat_steps = 0
             metrics["no_signal"] = 0.0
             return
-        self.flat_steps += 1
         metrics["no_signal"] = 1.0
+        if metrics.get("success", 0.0) >= 1.0:
+            logger.warning("step %d: %s", self.step, solved_advice(metrics))
+            return
+        self.flat_steps += 1
         advice = no_signal_advice(self.flat_steps, metrics)
         logger.warning("step %d: %s", self.step, advice)
         limit = self.config.stop_after_no_signal

@@ -56,9 +56,10 @@ def has_reward_signal(metrics: dict[str, float], algo: str) -> bool:
     GRPO, RLOO and DPO's pairs learn from differences within a task's group, so a step where
     every group had zero variance teaches nothing; ReST needs a kept sample; REINFORCE (reward
     minus the batch mean) and PPO need some episode to differ from the rest; online EM also
-    learns from equal non-zero rewards. Steps without a rollout always count as signal.
+    learns from equal non-zero rewards. SFT and DAgger learn from gold labels, and steps without
+    a rollout always count as signal.
     """
-    if "reward_std" not in metrics:
+    if "reward_std" not in metrics or algo in ("sft", "dagger"):  # they learn from labels
         return True
     if algo in ("grpo", "rloo", "dpo"):
         return metrics.get("zero_variance_groups", 0.0) < 1.0
@@ -77,6 +78,15 @@ def no_signal_advice(steps: int, metrics: dict[str, float]) -> str:
         "Start from an SFT run (`--init runs/sft`, or `toolgym recipe`), use a denser reward "
         "(e.g. --set 'rewards={completion=1.0, toolrl=0.1}'), an easier curriculum "
         "(generated.categories = ['single']), a larger group_size or a higher temperature"
+    )
+
+
+def solved_advice(metrics: dict[str, float]) -> str:
+    """The warning for a flat step where every episode succeeded."""
+    return (
+        "no reward signal: every episode of the step succeeded (mean reward "
+        f"{metrics.get('reward_mean', 0.0):.3f}), so these tasks teach nothing more; add harder "
+        "tasks (more generated tasks, other categories) or raise the temperature so a group's samples differ"
     )
 
 
