@@ -168,3 +168,23 @@ def test_render_shows_the_conversation():
     env.step("No call.")
     text = env.render()
     assert text.startswith("[system] ") and "[user] Find the area" in text and text.endswith("[assistant] No call.")  # fmt: skip
+
+
+def test_a_huge_or_non_unicode_message_is_refused_unread():
+    import gymnasium as gym
+
+    from toolgym.bfcl.env import MAX_ACTION_CHARS
+
+    env = gym.make("toolgym/BFCL-simple-v0", split="test").unwrapped
+    env.reset(seed=0)
+    call = env.expert_message()
+    *_, info = env.step(call + " " * MAX_ACTION_CHARS)
+    assert info["reward_components"]["format"] == 0.0 and info["toolgym"]["calls_made"] == []
+    assert "at most 32768 are allowed" in info["toolgym"]["format_errors"][0]
+    assert len(info["messages"][-1]["content"]) < MAX_ACTION_CHARS + 100
+    env.reset(seed=0)
+    *_, info = env.step(call + "\udfff")
+    assert (
+        info["toolgym"]["calls_made"] == []
+        and "lone surrogate" in info["toolgym"]["format_errors"][0]
+    )

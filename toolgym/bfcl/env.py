@@ -14,6 +14,7 @@ format, scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the e
 Malformed call blocks are left out of scoring, as BFCL's handler for Hermes-style models does
 (it skips ``<tool_call>`` blocks that are not valid JSON); the ``format`` component shows them.
 So a message with only malformed calls counts as "no call" (right for irrelevance, as in BFCL).
+A message over ``MAX_ACTION_CHARS`` or not valid Unicode is refused unread, likewise "no call".
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from toolgym.bfcl.data import BFCLEntry, load_category
 from toolgym.bfcl.matcher import match_calls
 from toolgym.env import choose_task, copy_messages
 from toolgym.formats import FormatName, get_format
+from toolgym.formats.base import ParsedTurn, action_problem, shown_action
 from toolgym.spaces import Messages, Text
 from toolgym.tasks import Task
 
@@ -132,7 +134,12 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
             )
         start = time.perf_counter()
         parameters = {s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs}
-        parsed = self.tool_format.parse(action, parameters)
+        refusal = action_problem(action, MAX_ACTION_CHARS)
+        if refusal is None:
+            parsed = self.tool_format.parse(action, parameters)
+        else:  # too long or not valid Unicode: no call is read from it (as a decode failure)
+            parsed = ParsedTurn("", errors=(refusal,), refused=True)
+            action = shown_action(action, MAX_ACTION_CHARS)
         self.timings["parse"] += time.perf_counter() - start
         start = time.perf_counter()
         entry = self.entry
