@@ -71,7 +71,8 @@ class Turn:
 
     Attributes:
         index: 0-based turn number.
-        text: The assistant message exactly as received.
+        text: The assistant message exactly as received (a refused one, over the length limit or
+            not valid Unicode, as a short valid excerpt).
         parsed: Its parse under the env's tool format.
         gold: What the gold cursor made of the turn.
         calls: The parsed calls with canonical arguments (defaults filled in where valid).
