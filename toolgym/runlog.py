@@ -11,6 +11,7 @@ outlive the terminal::
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,3 +34,12 @@ def run_log(path: Path, level: int = logging.WARNING) -> Iterator[Path]:
     finally:
         logger.removeHandler(handler)
         handler.close()
+
+
+def log_env_error(task_id: str) -> str:
+    """Log the exception being handled as an env error of ``task_id``; returns its traceback."""
+    error = traceback.format_exc()
+    logging.getLogger(LOGGER).error(
+        "env error in task %s (the episode ends as env_error):\n%s", task_id, error
+    )
+    return error

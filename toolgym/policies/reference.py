@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import traceback
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -12,11 +10,10 @@ import numpy as np
 
 from toolgym.env import ToolEnv
 from toolgym.gold import topological_order
+from toolgym.runlog import log_env_error
 from toolgym.spaces import random_text
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
-
-logger = logging.getLogger("toolgym")
 
 
 class TextPolicy(Protocol):
@@ -216,10 +213,7 @@ class EpisodeRecorder:
         return EpisodeResult.from_steps(self.rewards, self.infos, self._truncated)
 
     def _fail(self) -> None:
-        self._error = traceback.format_exc()
-        logger.error(
-            "env error in task %s (the episode ends as env_error):\n%s", self._task_id, self._error
-        )
+        self._error = log_env_error(self._task_id)
         self.done = True
 
 

@@ -13,20 +13,17 @@ episode, never the run: the trajectory gets ``end_reason="env_error"`` and the t
 
 from __future__ import annotations
 
-import logging
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 
+from toolgym.runlog import log_env_error
 from toolgym.spaces import TokenIds
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Segment, Trajectory
-
-logger = logging.getLogger("toolgym")
 
 
 @dataclass(frozen=True)
@@ -129,10 +126,7 @@ class TokenEnv(gym.Wrapper):
 
     def _env_error(self, traj: Trajectory) -> tuple[list[int], float, bool, bool, dict[str, Any]]:
         """End the episode on the exception being handled: ``env_error``, traceback kept."""
-        traj.error = traceback.format_exc()
-        logger.error(
-            "env error in task %s (the episode ends as env_error):\n%s", traj.task_id, traj.error
-        )
+        traj.error = log_env_error(traj.task_id)
         turns = sum(s.role == "assistant" for s in traj.segments)
         while len(traj.turn_rewards) < turns:  # one reward per assistant turn, as always
             traj.turn_rewards.append(0.0)
