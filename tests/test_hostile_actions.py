@@ -8,7 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toolgym  # noqa: F401  (registers the bundled envs)
-from toolgym.argument_text import DEFAULT_MAX_CHARS, argument_problems, text_problem
+from toolgym.argument_text import (
+    DEFAULT_MAX_CHARS,
+    argument_problems,
+    string_rules,
+    text_problem,
+)
 from toolgym.content import load_suite
 from toolgym.suite import state_hash
 from toolgym.tooling import ToolCall
@@ -148,6 +153,8 @@ def test_no_string_a_tool_receives_breaks_the_state_or_its_hash(suite_name, data
     safe_text(outcome.error or outcome.result)
     if not outcome.ok:
         assert state_hash(after) == before
-    for value in arguments.values():
-        if text_problem(value) and "x-multiline" not in json.dumps(tool.parameters):
-            assert not outcome.ok  # a refused string never reaches the tool
+    properties = tool.parameters.get("properties", {})
+    for name, value in arguments.items():
+        multiline, max_chars = string_rules(properties.get(name), tool.parameters)
+        if text_problem(value, multiline=multiline, max_chars=max_chars) or text_problem(name):
+            assert outcome.error_kind == "invalid_arguments"  # it never reached the tool

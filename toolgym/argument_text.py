@@ -47,20 +47,29 @@ _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAMES = {0: "NUL", 9: "a tab", 10: "a newline", 13: "a carriage return", 27: "ESC", 127: "DEL"}
 
 
+def lone_surrogate_at(text: str) -> int | None:
+    """Where ``text`` holds a lone surrogate (not valid Unicode, not UTF-8-encodable), or None."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
 def text_problem(
     text: str, *, multiline: bool = False, max_chars: int = DEFAULT_MAX_CHARS
 ) -> str | None:
     """Why ``text`` cannot be an argument string (a phrase such as "holds a NUL ..."), or None."""
     if len(text) > max_chars:
         return f"is {len(text)} characters long; at most {max_chars} are allowed"
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            return (
-                f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character {exc.start}; "
-                "it is not valid Unicode text"
-            )
+    at = lone_surrogate_at(text)
+    if at is not None:
+        return (
+            f"holds a lone surrogate (U+{ord(text[at]):04X}) at character {at}; "
+            "it is not valid Unicode text"
+        )
     found = (_CONTROL_BUT_LAYOUT if multiline else _CONTROL).search(text)
     if found is None:
         return None

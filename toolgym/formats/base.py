@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from toolgym.argument_text import lone_surrogate_at
 from toolgym.tooling import ToolCall
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -146,11 +147,9 @@ def action_problem(text: str, max_chars: int) -> str | None:
     """Why a whole assistant message is refused before parsing (too long, invalid Unicode)."""
     if len(text) > max_chars:
         return f"the message has {len(text)} characters; at most {max_chars} are allowed"
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            return f"the message holds a lone surrogate at character {exc.start}: not valid Unicode"
+    at = lone_surrogate_at(text)
+    if at is not None:
+        return f"the message holds a lone surrogate at character {at}: not valid Unicode"
     return None
 
 
