@@ -12,20 +12,15 @@ root first. Suites are Python packages loaded by path under the private namespac
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
 import os
-import sys
 import types
 from pathlib import Path
 
 from toolgym.suite import ToolSuite
+from toolgym.suite_folders import import_folder, import_part
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_NAMESPACE = "_toolgym_suites"
 _extra_roots: list[Path] = []
-_suites: dict[Path, ToolSuite] = {}
 
 
 def bundled_root() -> Path:
@@ -141,19 +136,14 @@ def find_suite_dir(name: str, prefer: Path | None = None) -> Path:
 
 
 def load_suite(name: str, prefer: Path | None = None) -> ToolSuite:
-    """Import the suite folder by path and return its module-level ``suite`` (cached)."""
+    """Import the suite folder by path and return its module-level ``suite`` (imported once)."""
     folder = find_suite_dir(name, prefer)
-    if folder not in _suites:
-        module = _import_folder(folder)
-        suite = getattr(module, "suite", None)
-        if not isinstance(suite, ToolSuite):
-            raise TypeError(f"{folder / '__init__.py'} must define `suite = ToolSuite(...)`")
-        if suite.name != name:
-            raise ValueError(
-                f"{folder / '__init__.py'}: suite.name is {suite.name!r}, expected {name!r}"
-            )
-        _suites[folder] = suite
-    return _suites[folder]
+    suite = getattr(import_folder(folder), "suite", None)
+    if not isinstance(suite, ToolSuite):
+        raise TypeError(f"{folder / '__init__.py'} must define `suite = ToolSuite(...)`")
+    if suite.name != name:
+        raise ValueError(f"{folder / '__init__.py'}: suite.name is {suite.name!r}, expected {name!r}")
+    return suite
 
 
 def load_suite_part(name: str, part: str) -> types.ModuleType | None:
@@ -165,30 +155,4 @@ def load_suite_part(name: str, part: str) -> types.ModuleType | None:
     if not (folder / f"{part}.py").is_file():
         return None
     load_suite(name)
-    return importlib.import_module(f"{_module_name(folder)}.{part}")
-
-
-def _module_name(folder: Path) -> str:
-    """The module name of a suite folder (distinct roots may hold suites of the same name)."""
-    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]  # stable across processes
-    return f"{_NAMESPACE}.{folder.name}_{digest}"
-
-
-def _import_folder(folder: Path) -> types.ModuleType:
-    if _NAMESPACE not in sys.modules:
-        namespace = types.ModuleType(_NAMESPACE)
-        namespace.__path__ = []
-        sys.modules[_NAMESPACE] = namespace
-    module_name = _module_name(folder)
-    spec = importlib.util.spec_from_file_location(
-        module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]
-        raise
-    return module
+    return import_part(folder, part)

@@ -13,8 +13,9 @@ from pydantic import BaseModel
 
 from toolgym.argument_text import argument_problems, name_problem
 from toolgym.canonical import canonical_json
-from toolgym.pickling import import_suite_folder, loaded_suite_folder
+from toolgym.pickling import import_suite_folder
 from toolgym.state_compare import GeneratedIds
+from toolgym.suite_folders import folder_of_suite
 from toolgym.tooling import InvalidArguments, Tool, ToolCall, ToolError, ToolKind
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class ToolSuite(Generic[S]):
 
         Unpickling imports the folder where the process has not (:mod:`toolgym.pickling`).
         """
-        folder = loaded_suite_folder(self)
+        folder = folder_of_suite(self)
         if folder is not None:
             return import_suite_folder, (folder,)
         return super().__reduce_ex__(protocol)

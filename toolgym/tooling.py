@@ -33,7 +33,8 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import to_jsonable_python
 
-from toolgym.pickling import find_attribute, load_by_reference, suite_folder
+from toolgym.pickling import find_attribute, load_by_reference
+from toolgym.suite_folders import folder_of_module
 
 
 class ToolKind(StrEnum):
@@ -138,7 +139,7 @@ class Tool:
         """
         module, qualname = self.fn.__module__, self.fn.__qualname__
         if find_attribute(sys.modules.get(module), qualname) is self:
-            return _tool_by_reference, (module, qualname, self.name, suite_folder(module))
+            return _tool_by_reference, (module, qualname, self.name, folder_of_module(module))
         return _build_tool, (self.fn, self.kind, self.name)
 
 
