@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from toolgym.content import add_content_root, content_roots, load_suite
 from toolgym.env import DEFAULT_REWARDS, Limits, ToolEnv
 from toolgym.formats import FormatName
+from toolgym.generation import generate_within
 from toolgym.tasks import Category, Task, load_tasks
 from toolgym.users.config import UserConfig
 
@@ -130,40 +131,14 @@ def split_tasks(spec: EnvSpec, split: Split) -> list[Task]:
         made = spec.generated
         key = (spec.suite, str(spec.root), split, count, made.seed, tuple(sorted(made.categories)))
         if key not in _GENERATED:  # every env of a training run needs the same list: make it once
-            allowed: set[str] = set(made.categories)
-            _GENERATED[key] = _generate(
-                suite.generate_tasks, spec.suite, split, count, made.seed, allowed
+            _GENERATED[key] = generate_within(
+                suite.generate_tasks, spec.suite, split, count, made.seed, made.categories
             )
         tasks += _GENERATED[key]
     return tasks
 
 
 _GENERATED: dict[tuple[Any, ...], list[Task]] = {}
-
-
-def _generate(
-    generate: Any, suite: str, split: Split, count: int, seed: int, allowed: set[str]
-) -> list[Task]:
-    """``count`` generated tasks, keeping only those whose categories lie in ``allowed`` if set.
-
-    Generators are deterministic for (split, n, seed), so asking for more until enough tasks pass
-    the filter keeps the result reproducible.
-    """
-    if not allowed:
-        return list(generate(split, count, seed))
-    asked = count
-    while True:
-        drafted = list(generate(split, asked, seed))
-        kept = [t for t in drafted if set(t.categories) <= allowed]
-        if len(kept) >= count:
-            return kept[:count]
-        if len(drafted) < asked or asked >= 64 * count:
-            raise ValueError(
-                f"the {suite!r} generator gave only {len(kept)} {split} tasks with categories "
-                f"within {sorted(allowed)} (asked for {count}); lower generated.{split} or widen "
-                "generated.categories"
-            )
-        asked *= 4
 
 
 def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: Any) -> ToolEnv:

@@ -1265,7 +1265,7 @@ def test_generated_paired_answers_fail_when_swapped(generated) -> None:
     assert swapped > 100
 
 
-@pytest.mark.parametrize("name", ["paths", "patterns", "read_tools", "gen_queries"])
+@pytest.mark.parametrize("name", ["paths", "patterns", "read_tools", "generate.templates_queries"])
 def test_doctests(name: str) -> None:
     import doctest
 

@@ -3,16 +3,14 @@
 The agent assists Alice Chen (an engineering manager) with a seeded calendar of about four weeks of
 standups, 1:1s, lunches and one-off meetings among twelve colleagues. See ``world.py`` for the
 world, ``queries.py``/``scheduling.py`` for the READ tools, ``edits.py`` for the WRITE tools and
-``generator.py`` for procedural tasks.
+``generate/`` for the templates of procedural tasks.
 """
 
 from toolgym import ToolSuite
+from toolgym.generation import LazyGenerator
 from toolgym.state_compare import GeneratedIds, Records
 
-from .edits import create_event, delete_event, update_event
-from .generator import generate_tasks
-from .queries import find_people, get_event, list_events, search_events
-from .scheduling import check_availability, find_free_slots
+from .catalog import TOOLS
 from .state import CalendarState
 from .world import make_state
 
@@ -32,20 +30,10 @@ event ids, dates and times you used."""
 suite = ToolSuite(
     name="calendar",
     state_type=CalendarState,
-    tools=(
-        find_people,
-        list_events,
-        search_events,
-        get_event,
-        check_availability,
-        find_free_slots,
-        create_event,
-        update_event,
-        delete_event,
-    ),
+    tools=TOOLS,
     make_state=make_state,
     instructions=INSTRUCTIONS,
-    generate_tasks=generate_tasks,
+    generate_tasks=LazyGenerator(f"{__name__}.generate"),
     # New events get ids from a counter ("ev-0089"): creating two in another order swaps them.
     generated_ids=GeneratedIds(records=(Records("events", "id"),), counters=("next_id",)),
 )

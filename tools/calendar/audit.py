@@ -24,7 +24,7 @@ from toolgym.suite import CallOutcome
 from toolgym.tooling import ToolCall, ToolError, ToolKind
 
 from . import directory
-from .scenes import TOOLS
+from .catalog import TOOLS_BY_NAME
 from .state import CalendarState, Event, clock, minutes
 from .world import world
 
@@ -32,7 +32,11 @@ from .world import world
 # ------------------------------------------------------------------------------------ undo
 def undo(call: ToolCall, outcome: CallOutcome, state_before: CalendarState) -> ToolCall | None:
     """The call that reverses ``call`` (a successful WRITE made on ``state_before``), or None."""
-    if not outcome.ok or call.name not in TOOLS or TOOLS[call.name].kind is not ToolKind.WRITE:
+    if (
+        not outcome.ok
+        or call.name not in TOOLS_BY_NAME
+        or TOOLS_BY_NAME[call.name].kind is not ToolKind.WRITE
+    ):
         return None
     if call.name == "create_event":
         return ToolCall(name="delete_event", arguments={"event_id": outcome.result["id"]})
@@ -108,7 +112,7 @@ PERSON_FIELDS: dict[str, tuple[str, ...]] = {
 
 def respell(call: ToolCall, state: CalendarState) -> ToolCall | None:
     """``call`` in another spelling with the same result or effect on ``state``, or None."""
-    if call.name not in TOOLS:
+    if call.name not in TOOLS_BY_NAME:
         return None
     spell = _SPELLINGS.get(call.name)
     arguments = spell(dict(call.arguments), state) if spell else None
@@ -209,7 +213,7 @@ _SPELLINGS: dict[str, Callable[[dict[str, Any], CalendarState], dict[str, Any] |
 
 def _explicit_defaults(call: ToolCall) -> dict[str, Any]:
     """``call``'s arguments with every omitted optional argument given its default value."""
-    fields = TOOLS[call.name].args_model.model_fields
+    fields = TOOLS_BY_NAME[call.name].args_model.model_fields
     defaults = {
         name: field.default
         for name, field in fields.items()
@@ -220,7 +224,7 @@ def _explicit_defaults(call: ToolCall) -> dict[str, Any]:
 
 def _run(call: ToolCall, state: CalendarState) -> tuple[str, str]:
     """What ``call`` does on ``state``: its result or error, and the state after (as JSON)."""
-    tool = TOOLS[call.name]
+    tool = TOOLS_BY_NAME[call.name]
     target = state.model_copy(deep=True) if tool.kind is ToolKind.WRITE else state
     try:
         result = tool.run(target, call.arguments)

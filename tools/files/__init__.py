@@ -6,9 +6,9 @@ the real file system; paths are validated and normalised as plain strings (see :
 """
 
 from toolgym import ToolSuite
+from toolgym.generation import LazyGenerator
 
 from .catalog import TOOLS
-from .generator import generate_tasks
 from .state import Workspace
 from .world import make_state
 
@@ -28,5 +28,5 @@ suite = ToolSuite(
     tools=TOOLS,
     make_state=make_state,
     instructions=INSTRUCTIONS,
-    generate_tasks=generate_tasks,
+    generate_tasks=LazyGenerator(f"{__name__}.generate"),
 )

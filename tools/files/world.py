@@ -11,9 +11,9 @@ import datetime as dt
 import random
 from functools import lru_cache
 
+from .contents import TODO_TEXTS, Meeting, WorldParams, render
 from .paths import ancestors
 from .state import Quota, Workspace
-from .templates import TODO_TEXTS, Meeting, WorldParams, render
 from .themes import (
     DATE_FUNCTIONS,
     IDEAS,

@@ -6,8 +6,8 @@ model's memory. The state holds only the corpus seed; corpora and indexes are ca
 """
 
 from toolgym import ToolSuite
+from toolgym.generation import LazyGenerator
 
-from .generator import generate_tasks
 from .state import SearchState, make_state
 from .tools import open_document, search
 
@@ -28,7 +28,7 @@ suite = ToolSuite(
     tools=(search, open_document),
     make_state=make_state,
     instructions=INSTRUCTIONS,
-    generate_tasks=generate_tasks,
+    generate_tasks=LazyGenerator(f"{__name__}.generate"),
 )
 
 __all__ = ["suite"]

@@ -5,11 +5,11 @@ A seeded world of 12 US cities (15 airports), five airlines flying daily over fo
 """
 
 from toolgym import ToolSuite
+from toolgym.generation import LazyGenerator
 from toolgym.state_compare import GeneratedIds, Records
 
 from .account import get_traveller_profile, list_airports, list_bookings
 from .flights import book_flight, cancel_flight_booking, get_flight, search_flights
-from .generator import generate_tasks
 from .hotels import book_hotel, cancel_hotel_booking, get_hotel, search_hotels
 from .state import TravelState, make_state
 
@@ -43,7 +43,7 @@ suite = ToolSuite(
     ),
     make_state=make_state,
     instructions=INSTRUCTIONS,
-    generate_tasks=generate_tasks,
+    generate_tasks=LazyGenerator(f"{__name__}.generate"),
     # Booking ids count bookings made ("BK0005"): booking in another order swaps them. A booking
     # made and cancelled within one episode counts as never made (its seats are released).
     generated_ids=GeneratedIds(

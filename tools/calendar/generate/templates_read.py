@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from toolgym.answers.model import Fact
+from toolgym.generation import Draft
 
-from .directory import OWNER, PEOPLE
-from .scenes import (
+from ..directory import OWNER, PEOPLE
+from .helpers import (
     ME,
     NOT_FOUND,
     SUCCESS,
     UNIQUE_FIRST,
-    Draft,
     Scene,
     Skip,
     availability_fact,
@@ -50,7 +50,7 @@ def day_agenda(s: Scene) -> Draft:
         )
         required = [title_fact(t) for t in dict.fromkeys(e["title"] for e in events)]
     answer = f"You have {_plural(len(events), 'event')} on {day}: {_agenda_line(events)}."
-    return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
+    return Draft(instruction, s.steps, required, answer, ["single"], forbidden=[NOT_FOUND])
 
 
 def day_bounds(s: Scene) -> Draft:
@@ -65,12 +65,12 @@ def day_bounds(s: Scene) -> Draft:
         instruction = f"What time does my last meeting end {when}?"
         answer = f"Your last meeting on {day}, {last['title']}, ends at {last['end']}."
         required = [time_fact(last["end"])]
-        return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
+        return Draft(instruction, s.steps, required, answer, ["single"], forbidden=[NOT_FOUND])
     first = events[0]
     instruction = f"When does my first meeting start {when}, and what is it?"
     answer = f"Your first meeting on {day} is {first['title']} at {first['start']}."
     required = [time_fact(first["start"]), title_fact(first["title"])]
-    return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
+    return Draft(instruction, s.steps, required, answer, ["single"], forbidden=[NOT_FOUND])
 
 
 def email_lookup(s: Scene) -> Draft:
@@ -89,7 +89,12 @@ def email_lookup(s: Scene) -> Draft:
     s.one("find_people", query=query)
     required = [Fact(value=who.email)]
     return Draft(
-        instruction, required, f"{who.name}: {who.email}.", ["single"], forbidden=[NOT_FOUND]
+        instruction,
+        s.steps,
+        required,
+        f"{who.name}: {who.email}.",
+        ["single"],
+        forbidden=[NOT_FOUND],
     )
 
 
@@ -135,7 +140,9 @@ def availability(s: Scene) -> Draft:
         end=f"{end:%H:%M}",
     )
     required, answer = _availability_answer(result)
-    return Draft(instruction, required, answer, ["dependent", "multi"], forbidden=[NOT_FOUND])
+    return Draft(
+        instruction, s.steps, required, answer, ["dependent", "multi"], forbidden=[NOT_FOUND]
+    )
 
 
 def both_free(s: Scene) -> Draft:
@@ -158,14 +165,16 @@ def both_free(s: Scene) -> Draft:
             alternatives=["both available", "both are free", "both are available"],
         )
         answer = f"Yes, both are free {args['start']}-{args['end']} on {day}."
-        return Draft(instruction, [both], answer, ["parallel"], forbidden=[NOT_FOUND])
+        return Draft(instruction, s.steps, [both], answer, ["parallel"], forbidden=[NOT_FOUND])
     required: list = []
     answers = []
     for result in results:  # who is free and who is busy: each bound to the person
         part_required, part_answer = _availability_answer(result, bound=True)
         answers.append(part_answer)
         required += [r for r in part_required if r not in required]
-    return Draft(instruction, required, " ".join(answers), ["parallel"], forbidden=[NOT_FOUND])
+    return Draft(
+        instruction, s.steps, required, " ".join(answers), ["parallel"], forbidden=[NOT_FOUND]
+    )
 
 
 def first_common_slot(s: Scene) -> Draft:
@@ -194,7 +203,9 @@ def first_common_slot(s: Scene) -> Draft:
     )
     answer = f"The first free {duration}-minute slot is {slot['start']}-{slot['end']} on {day}."
     required = [time_fact(slot["start"])]
-    return Draft(instruction, required, answer, ["dependent", "multi"], forbidden=[NOT_FOUND])
+    return Draft(
+        instruction, s.steps, required, answer, ["dependent", "multi"], forbidden=[NOT_FOUND]
+    )
 
 
 def count_with_person(s: Scene) -> Draft:
@@ -211,7 +222,7 @@ def count_with_person(s: Scene) -> Draft:
     answer = f"You have {_plural(len(shared), 'meeting')} with {who.name} {week}"
     answer += f": {_agenda_line(shared)}." if shared else "."
     required = [number_fact(len(shared))]
-    return Draft(instruction, required, answer, ["single"], forbidden=[NOT_FOUND])
+    return Draft(instruction, s.steps, required, answer, ["single"], forbidden=[NOT_FOUND])
 
 
 OUT_OF_SCOPE = (
@@ -243,30 +254,41 @@ def no_call(s: Scene) -> Draft:
     if kind == 0:
         instruction = s.rng.choice(CHIT_CHAT)
         return Draft(
-            instruction, [], "You're welcome! Let me know if you need anything else.", ["no_call"]
+            instruction,
+            s.steps,
+            [],
+            "You're welcome! Let me know if you need anything else.",
+            ["no_call"],
         )
     if kind == 1:
         answer = f"Today is {s.today:%A} {s.today.isoformat()}."
         required = [date_fact(s.today)]
         return Draft(
-            s.rng.choice(TODAY_QUESTIONS), required, answer, ["no_call"], forbidden=[NOT_FOUND]
+            s.rng.choice(TODAY_QUESTIONS),
+            s.steps,
+            required,
+            answer,
+            ["no_call"],
+            forbidden=[NOT_FOUND],
         )
     if kind == 2:
         day = s.today + dt.timedelta(days=s.rng.randrange(1, 60))
         instruction = f"What day of the week is {day.isoformat()}?"
         weekday = Fact(value=f"{day:%A}", alternatives=[f"{day:%a}"])
         answer = f"{day.isoformat()} is a {day:%A}."
-        return Draft(instruction, [weekday], answer, ["no_call"], forbidden=[NOT_FOUND])
+        return Draft(instruction, s.steps, [weekday], answer, ["no_call"], forbidden=[NOT_FOUND])
     if kind == 3:
         first = s.today + dt.timedelta(days=s.rng.randrange(0, 30))
         last = first + dt.timedelta(days=s.rng.randrange(1, 40))
         days = (last - first).days
         instruction = f"How many days are there from {first.isoformat()} to {last.isoformat()}?"
         answer = f"There are {days} days from {first} to {last}."
-        return Draft(instruction, [number_fact(days)], answer, ["no_call"], forbidden=[NOT_FOUND])
+        return Draft(
+            instruction, s.steps, [number_fact(days)], answer, ["no_call"], forbidden=[NOT_FOUND]
+        )
     instruction = s.rng.choice(OUT_OF_SCOPE)
     answer = (
         "Sorry, I can't do that: I can only look up people and manage calendar events "
         "(list, search, create, move, cancel, check availability)."
     )
-    return Draft(instruction, [], answer, ["no_call"], forbidden=[SUCCESS])
+    return Draft(instruction, s.steps, [], answer, ["no_call"], forbidden=[SUCCESS])

@@ -1,6 +1,6 @@
 """Multi-hop templates (HotpotQA style): the answer to one lookup names the next entity.
 
-One :class:`~.planning.Planner` plans the whole chain, so a later hop reuses what earlier
+One :class:`~.helpers.Planner` plans the whole chain, so a later hop reuses what earlier
 results showed (e.g. the founder's article already listed among the company search's hits is
 opened directly instead of searched again).
 """
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 
-from .corpus import Corpus
-from .planning import Draft, Planner, chain, count_fact
+from toolgym.generation import Draft
+
+from ..corpus import Corpus
+from .helpers import Planner, chain, count_fact
 from .templates_facts import (
     WORK_WORDS,
     birth_year_of,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 from toolgym import HiddenFact
+from toolgym.generation import Draft
 
-from .gen_queries import CONFIG, config_value
-from .gen_support import Draft, World, call, number, path_fact, text
+from .helpers import World, call, number, path_fact, text
+from .templates_queries import CONFIG, config_value
 
 KEY_RENAMES = {
     "title": ("report_title", "heading"),

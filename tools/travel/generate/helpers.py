@@ -1,19 +1,18 @@
-"""Building blocks of generated tasks: a scene to run tools in, a draft task, phrasing helpers."""
+"""Building blocks of travel templates: a scene to run tools in, facts and phrasing helpers."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from toolgym import HiddenFact, Task, ToolCall, ToolError, UserProfile
-from toolgym.answers.model import Claim, Fact, Forbidden, RequiredOutput
+from toolgym import ToolCall, ToolError
+from toolgym.answers.model import Claim, Fact
 
-from .account import get_traveller_profile, list_airports, list_bookings
-from .flights import book_flight, cancel_flight_booking, get_flight, search_flights
-from .hotels import book_hotel, cancel_hotel_booking, get_hotel, search_hotels
-from .state import TravelState, make_state
+from ..account import get_traveller_profile, list_airports, list_bookings
+from ..flights import book_flight, cancel_flight_booking, get_flight, search_flights
+from ..hotels import book_hotel, cancel_hotel_booking, get_hotel, search_hotels
+from ..state import TravelState, make_state
 
 TOOLS = {
     t.name: t
@@ -66,39 +65,6 @@ class Scene:
         except ToolError as exc:
             return ToolCall(name=name, arguments=arguments), str(exc)
         raise Infeasible(f"{name} was expected to fail")
-
-
-@dataclass
-class Draft:
-    """A task before it gets an id."""
-
-    instruction: str
-    categories: list[str]
-    steps: list[list[ToolCall]]
-    outputs: list[RequiredOutput]
-    answer: str
-    hidden: list[HiddenFact] = field(default_factory=list)
-    forbidden: list[Forbidden] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        # templates write "on {date}"; a date said as "tomorrow" needs no preposition
-        self.instruction = self.instruction.replace(" on tomorrow", " tomorrow")
-
-    def task(self, task_id: str, scene: Scene) -> Task:
-        """The finished task."""
-        return Task(
-            id=task_id,
-            suite="travel",
-            instruction=self.instruction,
-            context=scene.context,
-            user=UserProfile(name=scene.name, hidden=self.hidden),
-            world_seed=scene.world_seed,
-            gold_calls=self.steps,
-            required_outputs=self.outputs,
-            forbidden=self.forbidden,
-            gold_answer=self.answer,
-            categories=self.categories,  # type: ignore[arg-type]
-        )
 
 
 SUCCESS = Claim(claim="success")

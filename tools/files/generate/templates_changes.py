@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import random
 
-from .gen_support import (
+from toolgym.generation import Draft
+
+from ..paths import basename, is_within, join, parent
+from .helpers import (
     EXISTS_FACT,
     MISSING_FACT,
     OUTSIDE_FACT,
-    Draft,
     World,
     call,
     path_fact,
     text,
 )
-from .paths import basename, is_within, join, parent
 
 NOTE_NAMES = ("standup", "retro", "plan", "questions", "release", "links", "decisions", "backlog")
 NOTE_LINES = (

@@ -8,36 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolgym import HiddenFact, Task, Tool, ToolCall, ToolError, UserProfile
-from toolgym.answers.model import Claim, Fact, Forbidden, RequiredOutput
+from toolgym import ToolCall, ToolError
+from toolgym.answers.model import Claim, Fact
 
-from .directory import OWNER, PEOPLE
-from .edits import create_event, delete_event, update_event
-from .queries import find_people, get_event, list_events, search_events
-from .scheduling import check_availability, find_free_slots
-from .state import CalendarState, clock, minutes
-from .world import make_state, world
+from ..catalog import TOOLS_BY_NAME
+from ..directory import OWNER, PEOPLE
+from ..state import CalendarState, clock, minutes
+from ..world import make_state, world
 
-TOOLS: dict[str, Tool] = {
-    t.name: t
-    for t in (
-        find_people,
-        list_events,
-        search_events,
-        get_event,
-        check_availability,
-        find_free_slots,
-        create_event,
-        update_event,
-        delete_event,
-    )
-}
 ME = OWNER.email
 COLLEAGUES = [p for p in PEOPLE if p is not OWNER]
 UNIQUE_FIRST = [p for p in COLLEAGUES if not p.name.startswith("Sarah ")]
@@ -78,7 +60,7 @@ class Scene:
                 # Scenes start on the shared cached world; copy it before the first write.
                 self.state, self.owns_state = self.state.model_copy(deep=True), True
             try:  # the calendar's tools change nothing when they raise
-                results.append(TOOLS[name].run(self.state, arguments))
+                results.append(TOOLS_BY_NAME[name].run(self.state, arguments))
             except ToolError as exc:
                 if not fails:
                     raise UnexpectedError(f"{name}({arguments}): {exc}") from exc
@@ -216,47 +198,3 @@ def first_name(name: str) -> str:
 def shift(t: dt.time, by_minutes: int) -> dt.time:
     """``t`` moved by ``by_minutes``."""
     return clock(minutes(t) + by_minutes)
-
-
-@dataclass
-class Draft:
-    """What a template produces besides the scene's steps."""
-
-    instruction: str
-    required: list[RequiredOutput]
-    answer: str
-    categories: list[str]
-    hidden: list[HiddenFact] = field(default_factory=list)
-    forbidden: list[Forbidden] = field(default_factory=list)
-
-
-def signature(scene: Scene, draft: Draft) -> str:
-    """Content key of a task: its instruction and gold calls (decides the split).
-
-    The world is left out on purpose: the same request with the same gold calls in another world
-    counts as the same task, so it never lands in both splits.
-    """
-    calls = [[c.model_dump() for c in step] for step in scene.steps]
-    return json.dumps([draft.instruction, calls], sort_keys=True)
-
-
-def split_of(key: str) -> str:
-    """'test' for one key in five (by a stable hash), else 'train'."""
-    return "test" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 5 == 0 else "train"
-
-
-def to_task(scene: Scene, draft: Draft, task_id: str) -> Task:
-    """The finished task."""
-    return Task(
-        id=task_id,
-        suite="calendar",
-        instruction=draft.instruction,
-        context=scene.context(),
-        user=UserProfile(name=OWNER.name, hidden=draft.hidden),
-        world_seed=scene.world_seed,
-        gold_calls=scene.steps,
-        required_outputs=draft.required,
-        forbidden=draft.forbidden,
-        gold_answer=draft.answer,
-        categories=draft.categories,  # type: ignore[arg-type]
-    )

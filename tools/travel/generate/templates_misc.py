@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from .gen_common import (
+from toolgym.generation import Draft
+
+from ..geo import CITIES, CITY_OF_AIRPORT
+from ..state import FlightBooking
+from .helpers import (
     NOT_FOUND,
     SUCCESS,
-    Draft,
     Scene,
     dollars,
     ident,
@@ -17,8 +20,6 @@ from .gen_common import (
     text,
     times,
 )
-from .geo import CITIES, CITY_OF_AIRPORT
-from .state import FlightBooking
 
 
 def _city(b: FlightBooking) -> str:
@@ -45,11 +46,11 @@ def cancel_trip(rng: random.Random, scene: Scene) -> Draft:
     )
     return Draft(
         ask.format(c=_city(out)),
-        ["multi", "dependent", "parallel"],
         [[listing], [call for call, _ in calls]],
         [ident(out.booking_id), ident(back.booking_id), ident(hotel.booking_id), money(refund)],
         f"Cancelled {out.booking_id} and {back.booking_id} (flights) and {hotel.booking_id} "
         f"(hotel); refunds total {dollars(refund)}.",
+        ["multi", "dependent", "parallel"],
     )
 
 
@@ -77,11 +78,11 @@ def cancel_basic(rng: random.Random, scene: Scene) -> Draft:
     )
     return Draft(
         ask.format(c=_city(solo)),
-        ["error", "multi", "dependent"],
         [[listing], [call]],
         [ident(solo.booking_id), NON_REFUNDABLE],
         f"I couldn't cancel {solo.booking_id}: it is a basic economy fare, "
         "which is non-refundable.",
+        ["error", "multi", "dependent"],
         forbidden=[SUCCESS],
     )
 
@@ -95,11 +96,11 @@ def cancel_hotel(rng: random.Random, scene: Scene) -> Draft:
         rng.choice(
             ["Cancel my hotel in {c}.", "I don't need the {c} hotel any more, please cancel it."]
         ).format(c=hotel.city),
-        ["multi", "dependent"],
         [[listing], [call]],
         [ident(hotel.booking_id), money(result["refund"])],
         f"Cancelled {hotel.booking_id} at {hotel.hotel_name}; "
         f"you get {dollars(result['refund'])} back.",
+        ["multi", "dependent"],
     )
 
 
@@ -111,11 +112,11 @@ def my_departure(rng: random.Random, scene: Scene) -> Draft:
         rng.choice(
             ["What time does my flight to {c} leave?", "When is my {c} flight departing?"]
         ).format(c=_city(b)),
-        ["single"],
         [[listing]],
         [times(b.departure)],
         f"Your flight to {_city(b)} ({b.flight_number}, {b.booking_id}) leaves {b.origin} on "
         f"{b.date} at {b.departure}.",
+        ["single"],
         forbidden=[NOT_FOUND],
     )
 
@@ -144,10 +145,10 @@ def no_call(rng: random.Random, scene: Scene) -> Draft:
                     "What's my home airport again? No need to look anything up.",
                 ]
             ),
-            ["no_call"],
             [],
             [text(home)],
             f"Your home airport is {home}.",
+            ["no_call"],
             forbidden=[NOT_FOUND],
         )
     o, c = rng.sample(CITIES, 2)
@@ -160,10 +161,10 @@ def no_call(rng: random.Random, scene: Scene) -> Draft:
     )
     return Draft(
         request,
-        ["no_call"],
         [],
         [REFUSAL],
         "Sorry, I can't help with that: I can only search, book and cancel flights and hotels.",
+        ["no_call"],
         forbidden=[SUCCESS],  # nothing was booked or done
     )
 

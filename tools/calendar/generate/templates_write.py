@@ -6,14 +6,15 @@ import datetime as dt
 
 from toolgym import HiddenFact
 from toolgym.answers.model import Fact
+from toolgym.generation import Draft
 
-from .directory import OWNER
-from .scenes import (
+from ..directory import OWNER
+from ..state import minutes
+from .helpers import (
     ME,
     ROOMS,
     SUCCESS,
     UNIQUE_FIRST,
-    Draft,
     Scene,
     Skip,
     UnexpectedError,
@@ -24,7 +25,6 @@ from .scenes import (
     time_fact,
     title_fact,
 )
-from .state import minutes
 
 TITLES = (
     "Roadmap chat",
@@ -55,10 +55,12 @@ def _conflict_titles(message: str, s: Scene) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _refused(instruction: str, titles: list[str], answer: str) -> Draft:
+def _refused(s: Scene, instruction: str, titles: list[str], answer: str) -> Draft:
     """An error task: the answer names what blocks the change and claims no success."""
     required = [title_fact(t) for t in titles]
-    return Draft(instruction, required, answer, ["dependent", "error"], forbidden=[SUCCESS])
+    return Draft(
+        instruction, s.steps, required, answer, ["dependent", "error"], forbidden=[SUCCESS]
+    )
 
 
 def _my_event(s: Scene, skip_standup: bool = True) -> tuple[dt.date, dict]:
@@ -107,7 +109,7 @@ def book_first_slot(s: Scene) -> Draft:
     )
     answer = f"Booked {event['id']} '{title}' on {day} {slot['start']}-{slot['end']}."
     required = [id_fact(event["id"]), time_fact(slot["start"])]
-    return Draft(instruction, required, answer, ["dependent", "multi"])
+    return Draft(instruction, s.steps, required, answer, ["dependent", "multi"])
 
 
 def book_fixed_time(s: Scene) -> Draft:
@@ -138,10 +140,10 @@ def book_fixed_time(s: Scene) -> Draft:
         message = s.one("create_event", fails=True, **args)
         titles = _conflict_titles(message, s)
         answer = f"I couldn't book it: that time overlaps {', '.join(titles)}."
-        return _refused(instruction, titles, answer)
+        return _refused(s, instruction, titles, answer)
     event = s.one("create_event", **args)
     answer = f"Booked {event['id']} '{title}' on {day} {start:%H:%M}-{end:%H:%M}."
-    return Draft(instruction, [id_fact(event["id"])], answer, ["dependent", "multi"])
+    return Draft(instruction, s.steps, [id_fact(event["id"])], answer, ["dependent", "multi"])
 
 
 def move_event(s: Scene) -> Draft:
@@ -184,8 +186,8 @@ def _update_or_conflict(
         message = s.one("update_event", fails=True, event_id=event_id, **change)
         titles = _conflict_titles(message, s)
         answer = f"I couldn't change it: the new time overlaps {', '.join(titles)}."
-        return _refused(instruction, titles, answer)
-    return Draft(instruction, required, done, ["dependent", "multi"])
+        return _refused(s, instruction, titles, answer)
+    return Draft(instruction, s.steps, required, done, ["dependent", "multi"])
 
 
 def cancel_event(s: Scene) -> Draft:
@@ -199,7 +201,7 @@ def cancel_event(s: Scene) -> Draft:
     )
     s.one("delete_event", event_id=event["id"])
     answer = f"Cancelled {event['title']} ({event['id']}) on {day}."
-    return Draft(instruction, [title_fact(event["title"])], answer, ["dependent", "multi"])
+    return Draft(instruction, s.steps, [title_fact(event["title"])], answer, ["dependent", "multi"])
 
 
 def cancel_pair_meetings(s: Scene) -> Draft:
@@ -219,7 +221,7 @@ def cancel_pair_meetings(s: Scene) -> Draft:
     instruction = f"Cancel every meeting next week that only {first_name(who.name)} and I attend."
     answer = "Cancelled " + "; ".join(f"{e['title']} on {e['date']} ({e['id']})" for e in pairs)
     categories = ["parallel", "dependent"] if len(pairs) > 1 else ["dependent", "multi"]
-    return Draft(instruction, [id_fact(e["id"]) for e in pairs], answer + ".", categories)
+    return Draft(instruction, s.steps, [id_fact(e["id"]) for e in pairs], answer + ".", categories)
 
 
 def add_attendee(s: Scene) -> Draft:
@@ -261,7 +263,7 @@ def relocate_event(s: Scene) -> Draft:
     instruction = f"Change the location of my '{event['title']}' {s.day_phrase(day)} to {room}."
     s.one("update_event", event_id=event["id"], location=room)
     answer = f"{event['title']} ({event['id']}) on {day} is now in {room}."
-    return Draft(instruction, [Fact(value=room)], answer, ["dependent", "multi"])
+    return Draft(instruction, s.steps, [Fact(value=room)], answer, ["dependent", "multi"])
 
 
 def move_one_on_one(s: Scene) -> Draft:
@@ -297,7 +299,7 @@ def move_one_on_one(s: Scene) -> Draft:
         f"{when} when we're both free."
     )
     answer = f"Moved {event['title']} ({event['id']}) to {new_day} {slot['start']}-{slot['end']}."
-    return Draft(instruction, [time_fact(slot["start"])], answer, ["dependent", "multi"])
+    return Draft(instruction, s.steps, [time_fact(slot["start"])], answer, ["dependent", "multi"])
 
 
 def clarify_day(s: Scene) -> Draft:
@@ -327,7 +329,7 @@ def clarify_day(s: Scene) -> Draft:
         attendees=[who.name],
     )
     answer = f"Booked {event['id']} '{title}' on {day:%A} {day} {start:%H:%M}-{end:%H:%M}."
-    return Draft(instruction, [id_fact(event["id"])], answer, ["clarify"], [fact])
+    return Draft(instruction, s.steps, [id_fact(event["id"])], answer, ["clarify"], [fact])
 
 
 def clarify_sarah(s: Scene) -> Draft:
@@ -355,4 +357,6 @@ def clarify_sarah(s: Scene) -> Draft:
         attendees=[email],
     )
     answer = f"Booked {event['id']} '{title}' with {sarah} on {day} at {start:%H:%M}."
-    return Draft(instruction, [id_fact(event["id"])], answer, ["clarify", "dependent"], [fact])
+    return Draft(
+        instruction, s.steps, [id_fact(event["id"])], answer, ["clarify", "dependent"], [fact]
+    )

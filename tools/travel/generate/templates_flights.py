@@ -7,12 +7,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from toolgym import HiddenFact
+from toolgym.generation import Draft
 
-from .gen_common import (
+from ..geo import CABINS, CITIES, CITY_OF_AIRPORT, City
+from ..state import seats_left
+from ..world import SCHEDULE_DAYS
+from .helpers import (
     CABIN_WORDS,
     NOT_FOUND,
     SUCCESS,
-    Draft,
     Infeasible,
     Scene,
     dollars,
@@ -23,9 +26,6 @@ from .gen_common import (
     text,
     times,
 )
-from .geo import CABINS, CITIES, CITY_OF_AIRPORT, City
-from .state import seats_left
-from .world import SCHEDULE_DAYS
 
 
 def place(rng: random.Random, city: City) -> str:
@@ -86,11 +86,11 @@ def cheapest_flight(rng: random.Random, scene: Scene) -> Draft:
     )
     return Draft(
         ask.format(w=_words(nonstop, cabin), o=o, d=d, t=say_date(rng, day, scene.today)),
-        ["single"],
         [[call]],
         [ident(top["flight_number"]), money(price)],
         f"The cheapest {_words(nonstop, cabin)} option is {top['airline']} {top['flight_number']}, "
         f"departing {top['departure']} and arriving {top['arrival']}, for {dollars(price)}.",
+        ["single"],
         forbidden=[NOT_FOUND],
     )
 
@@ -113,11 +113,11 @@ def earliest_arrival(rng: random.Random, scene: Scene) -> Draft:
     )
     return Draft(
         ask,
-        ["single"],
         [[call]],
         [ident(top["flight_number"]), times(top["arrival"])],
         f"{top['airline']} {top['flight_number']} arrives first, at {top['arrival']} "
         f"(departs {top['departure']}).",
+        ["single"],
         forbidden=[NOT_FOUND],
     )
 
@@ -142,11 +142,11 @@ def flight_times(rng: random.Random, scene: Scene) -> Draft:
     stop_text = "non-stop" if r["via"] is None else f"with one stop in {r['via']}"
     return Draft(
         f"When does {f.number} leave and land on {say_date(rng, day, scene.today)}? Is it direct?",
-        ["single"],
         [[call]],
         [times(r["departure"], DEPARTS), times(r["arrival"], ARRIVES), stop],
         f"{f.number} departs {r['origin']} at {r['departure']} and arrives in {r['destination']} "
         f"at {r['arrival']}, {stop_text}.",
+        ["single"],
         forbidden=[NOT_FOUND],
     )
 
@@ -167,11 +167,11 @@ def book_cheapest(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"Book me the cheapest {_words(nonstop, cabin)} flight from {o} to {d} on "
         f"{say_date(rng, day, scene.today)}.",
-        ["multi", "dependent"],
         [[search], [book]],
         [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} on {day}, {top['departure']}-"
         f"{top['arrival']}, {CABIN_WORDS[cabin]}, {dollars(price)}.",
+        ["multi", "dependent"],
     )
 
 
@@ -203,7 +203,6 @@ def round_trip(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"I need a round trip in {CABIN_WORDS[cabin]}: {o} to {d} on {there}, coming back on "
         f"{home}. Book the cheapest flight each way.",
-        ["multi", "parallel", "dependent"],
         [[s1, s2], [b1, b2]],
         [
             ident(r1["booking_id"]),
@@ -215,6 +214,7 @@ def round_trip(rng: random.Random, scene: Scene) -> Draft:
         f"Booked {r1['booking_id']} ({f1['flight_number']}, {dollars(p1)}) out and "
         f"{r2['booking_id']} ({f2['flight_number']}, {dollars(p2)}) back: "
         f"{dollars(p1 + p2)} in total.",
+        ["multi", "parallel", "dependent"],
     )
 
 
@@ -231,11 +231,11 @@ def compare_destinations(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"I'm flying out of {o} on {say_date(rng, day, scene.today)} and could go to {d1} or "
         f"{d2}. Where is the cheapest {CABIN_WORDS[cabin]} fare lower?",
-        ["parallel"],
         [[s1, s2]],
         [text(win), ident(wf["flight_number"]), money(wp)],
         f"{win} is cheaper: {wf['flight_number']} at {dollars(wp)}, against "
         f"{lf['flight_number']} at {dollars(lp)}.",
+        ["parallel"],
         forbidden=[NOT_FOUND],
     )
 
@@ -262,11 +262,11 @@ def clarify_cabin(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"Book me the cheapest non-stop flight from {o} to {d} on "
         f"{say_date(rng, day, scene.today)}.",
-        ["clarify", "multi", "dependent"],
         [[search], [book]],
         [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} in {CABIN_WORDS[cabin]} "
         f"for {dollars(price)}.",
+        ["clarify", "multi", "dependent"],
         [fact],
     )
 
@@ -291,11 +291,11 @@ def clarify_date(rng: random.Random, scene: Scene) -> Draft:
     vague = rng.choice(["soon", "in the next few weeks", "later this month", "sometime soon"])
     return Draft(
         f"I want to fly {o} to {d} {vague}. Book the cheapest {CABIN_WORDS[cabin]} seat.",
-        ["clarify", "multi", "dependent"],
         [[search], [book]],
         [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} on {day} in "
         f"{CABIN_WORDS[cabin]}, {dollars(price)}.",
+        ["clarify", "multi", "dependent"],
         [fact],
     )
 
@@ -335,10 +335,10 @@ def sold_out(rng: random.Random, scene: Scene) -> Draft:
             return Draft(
                 f"Please book me a {CABIN_WORDS[cabin]} seat on {f.number} on "
                 f"{say_date(rng, day, scene.today)}.",
-                ["error", "single"],
                 [[call]],
                 [ident(f.number), SOLD_OUT],
                 f"I couldn't book it: {CABIN_WORDS[cabin]} on {f.number} on {day} is sold out.",
+                ["error", "single"],
                 forbidden=[SUCCESS],
             )
     raise Infeasible("no sold-out cabin drawn")
@@ -357,7 +357,6 @@ def no_business(rng: random.Random, scene: Scene) -> Draft:
             )
             return Draft(
                 f"Put me in business class on {f.number} on {say_date(rng, day, scene.today)}.",
-                ["error", "single"],
                 [[call]],
                 [
                     ident(f.number),
@@ -372,6 +371,7 @@ def no_business(rng: random.Random, scene: Scene) -> Draft:
                     ],
                 ],
                 f"{f.number} has no business cabin; it only sells basic economy and economy.",
+                ["error", "single"],
                 forbidden=[SUCCESS],
             )
     raise Infeasible("no economy-only flight drawn")
@@ -396,11 +396,11 @@ def fly_home(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"I'll be in {here.name} on {say_date(rng, day, scene.today)}. Book me the cheapest flight "
         "back to my home airport that day, in my preferred cabin.",
-        ["multi", "dependent"],
         [[profile], [search], [book]],
         [ident(b["booking_id"]), ident(top["flight_number"]), money(price)],
         f"Booked {b['booking_id']}: {top['flight_number']} to {t.home_airport} in "
         f"{CABIN_WORDS[t.preferred_cabin]} for {dollars(price)}.",
+        ["multi", "dependent"],
     )
 
 

@@ -11,14 +11,12 @@ on: the gold would be ambiguous).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from toolgym import HiddenFact, ToolCall
-from toolgym.answers.model import Claim, Fact, Forbidden, RequiredOutput
+from toolgym import ToolCall
+from toolgym.answers.model import Claim, Fact
 from toolgym.tasks import Category
 
-from .corpus import Corpus, tokenize
-from .documents import Article
+from ..corpus import Corpus, tokenize
+from ..documents import Article
 
 TOP_K = 5
 Steps = list[list[ToolCall]]
@@ -31,19 +29,13 @@ LARGER = ("larger", "largest", "bigger", "biggest", "more populous", "most popul
 """Subject spellings of "which city is larger"."""
 
 
-@dataclass
-class Draft:
-    """A generated task before it gets an id: what the user says and what the agent should do."""
+def content_key(template: str, key: tuple[object, ...]) -> str:
+    """A draft's split key: its template and entity names, not its world or phrasing.
 
-    template: str
-    key: tuple[object, ...]
-    instruction: str
-    gold_calls: Steps
-    required_outputs: list[RequiredOutput]
-    gold_answer: str
-    categories: list[Category]
-    hidden: list[HiddenFact] = field(default_factory=list)
-    forbidden: list[Forbidden] = field(default_factory=lambda: [not_found_claim()])
+    So every phrasing of one question lands in one split, and so does a name that happens to
+    exist in two worlds.
+    """
+    return repr((template, key))
 
 
 def count_fact(value: int) -> Fact:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import random
 
-from .gen_support import (
+from toolgym.generation import Draft
+
+from ..themes import PEOPLE
+from .helpers import (
     CANT,
     MISSING_FACT,
     NOT_FOUND,
     OUTSIDE_FACT,
     SUCCESS,
-    Draft,
     World,
     call,
     number,
@@ -23,7 +25,6 @@ from .gen_support import (
     path_spellings,
     text,
 )
-from .themes import PEOPLE
 
 CONFIG = "config/settings.toml"
 

@@ -1,10 +1,10 @@
 """Comparison (parallel), clarification, no-call and not-found (error) templates.
 
 A comparison's answer must name the winner next to a word saying so ("X was founded first",
-"X is larger"; naming the other candidate there fails: see :func:`~.planning.winner_fact`). A
+"X is larger"; naming the other candidate there fails: see :func:`~.helpers.winner_fact`). A
 not-found answer must say so and must not assert what was asked ("was born in", "founded by")
 nor claim success; a declined request must not claim it was done. Every other answer must not
-give up (a ``not_found`` claim is forbidden, the :class:`~.planning.Draft` default).
+give up (a ``not_found`` claim is forbidden).
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ from __future__ import annotations
 import random
 
 from toolgym import HiddenFact
+from toolgym.generation import Draft
 
-from .corpus import Corpus
-from .names import NameMaker
-from .planning import (
+from ..corpus import Corpus
+from ..names import NameMaker
+from .helpers import (
     LARGER,
-    Draft,
     Planner,
     categories_of,
+    content_key,
     count_fact,
+    not_found_claim,
     search_call,
     side_by_side,
     success_claim,
@@ -86,7 +88,13 @@ def founded_first(rng: random.Random, corpus: Corpus) -> Draft | None:
     )
     required = [winner_fact(first.name, other.name)]
     return Draft(
-        "founded_first", (a.name, b.name), text, steps, required, gold, categories_of(steps)
+        text,
+        steps,
+        required,
+        gold,
+        categories_of(steps),
+        forbidden=[not_found_claim()],
+        split_key=content_key("founded_first", (a.name, b.name)),
     )
 
 
@@ -111,7 +119,15 @@ def born_first(rng: random.Random, corpus: Corpus) -> Draft | None:
         f"{other.name} was born in {other.birth_year}."
     )
     required = [winner_fact(first.name, other.name)]
-    return Draft("born_first", (a.name, b.name), text, steps, required, gold, categories_of(steps))
+    return Draft(
+        text,
+        steps,
+        required,
+        gold,
+        categories_of(steps),
+        forbidden=[not_found_claim()],
+        split_key=content_key("born_first", (a.name, b.name)),
+    )
 
 
 def larger_city(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -136,7 +152,15 @@ def larger_city(rng: random.Random, corpus: Corpus) -> Draft | None:
         f"{small.population:,} for {small.name}."
     )
     required = [winner_fact(big.name, small.name, LARGER)]
-    return Draft("larger_city", (a.name, b.name), text, steps, required, gold, categories_of(steps))
+    return Draft(
+        text,
+        steps,
+        required,
+        gold,
+        categories_of(steps),
+        forbidden=[not_found_claim()],
+        split_key=content_key("larger_city", (a.name, b.name)),
+    )
 
 
 def clarify_company_year(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -157,14 +181,14 @@ def clarify_company_year(rng: random.Random, corpus: Corpus) -> Draft | None:
         answer=f"I mean {c.name}.",
     )
     return Draft(
-        "clarify_company_year",
-        (c.name,),
         text,
         steps,
         [str(c.founded)],
         f"{c.name} was founded in {c.founded}.",
         categories_of(steps, "clarify"),
         [hidden],
+        forbidden=[not_found_claim()],
+        split_key=content_key("clarify_company_year", (c.name,)),
     )
 
 
@@ -184,14 +208,14 @@ def clarify_hometown(rng: random.Random, corpus: Corpus) -> Draft | None:
         answer=f"It's {c.name}.",
     )
     return Draft(
-        "clarify_hometown",
-        (c.name,),
         text,
         steps,
         [count_fact(c.population)],
         f"{c.name} has a population of {pop[0]}.",
         categories_of(steps, "clarify"),
         [hidden],
+        forbidden=[not_found_claim()],
+        split_key=content_key("clarify_hometown", (c.name,)),
     )
 
 
@@ -208,14 +232,14 @@ def clarify_person_birthplace(rng: random.Random, corpus: Corpus) -> Draft | Non
         answer=f"{p.name}.",
     )
     return Draft(
-        "clarify_person_birthplace",
-        (p.name,),
         text,
         steps,
         [p.birthplace],
         f"{p.name} was born in {p.birthplace}.",
         categories_of(steps, "clarify"),
         [hidden],
+        forbidden=[not_found_claim()],
+        split_key=content_key("clarify_person_birthplace", (p.name,)),
     )
 
 
@@ -236,13 +260,13 @@ def years_between(rng: random.Random, corpus: Corpus) -> Draft | None:
     ).format(a=start, b=end)
     gap = end - start
     return Draft(
-        "years_between",
-        (str(start), str(end)),
         text,
         [],
         [count_fact(gap)],
         f"They are {gap} years apart.",
         ["no_call"],
+        forbidden=[not_found_claim()],
+        split_key=content_key("years_between", (str(start), str(end))),
     )
 
 
@@ -260,13 +284,13 @@ def from_excerpt(rng: random.Random, corpus: Corpus) -> Draft | None:
     )
     text = f'Here is a paragraph from my notes: "{article.text}" Based on it, tell me {ask}.'
     return Draft(
-        "from_excerpt",
-        (c.name, ask),
         text,
         [],
         [answer],
         f"According to your notes, the answer is {answer}.",
         ["no_call"],
+        forbidden=[not_found_claim()],
+        split_key=content_key("from_excerpt", (c.name, ask)),
     )
 
 
@@ -288,7 +312,15 @@ CHITCHAT = (
 def chitchat(rng: random.Random, corpus: Corpus) -> Draft | None:
     """Small talk: answer without tools."""
     text, required, gold = rng.choice(CHITCHAT)
-    return Draft("chitchat", (text,), text, [], [required], gold, ["no_call"], forbidden=[])
+    return Draft(
+        text,
+        [],
+        [required],
+        gold,
+        ["no_call"],
+        forbidden=[],
+        split_key=content_key("chitchat", (text,)),
+    )
 
 
 def out_of_scope(rng: random.Random, corpus: Corpus) -> Draft | None:
@@ -299,7 +331,13 @@ def out_of_scope(rng: random.Random, corpus: Corpus) -> Draft | None:
     gold = "Sorry, I can't do that: I can only search and read the encyclopedia."
     forbidden = [success_claim(), *claimed]
     return Draft(
-        "out_of_scope", (text,), text, [], [CANNOT], gold, ["no_call"], forbidden=forbidden
+        text,
+        [],
+        [CANNOT],
+        gold,
+        ["no_call"],
+        forbidden=forbidden,
+        split_key=content_key("out_of_scope", (text,)),
     )
 
 
@@ -328,14 +366,13 @@ def absent_entity(rng: random.Random, corpus: Corpus) -> Draft | None:
         return None
     gold = f"I couldn't find {name} in the encyclopedia: no article matches that name."
     return Draft(
-        "absent_entity",
-        (name,),
         text,
         [[search_call(name)]],
         [NOT_FOUND],
         gold,
         ["error", "single"],
         forbidden=[*asserted, success_claim()],
+        split_key=content_key("absent_entity", (name,)),
     )
 
 

@@ -1,7 +1,8 @@
 """Single-fact templates: one question about one entity (a search, maybe an open).
 
-Each template takes a ``random.Random`` and a corpus and returns a :class:`~.planning.Draft`, or
-None when the sampled entity gives no unambiguous gold (see :class:`~.planning.Planner`). The
+Each template takes a ``random.Random`` and a corpus and returns a
+:class:`~toolgym.generation.Draft`, or None when the sampled entity gives no unambiguous gold
+(see :class:`~.helpers.Planner`). The
 ``*_of`` helpers list the article sentences that state a fact, for the planner.
 
 What the answer must state: a population is a number fact (any spelling of it, "412,300",
@@ -16,10 +17,19 @@ import random
 from typing import TypeVar
 
 from toolgym.answers.model import RequiredOutput
+from toolgym.generation import Draft
 
-from .corpus import Corpus
-from .planning import Draft, Planner, Statement, Steps, categories_of, count_fact
-from .world import City, Company, Country, Person, Work
+from ..corpus import Corpus
+from ..world import City, Company, Country, Person, Work
+from .helpers import (
+    Planner,
+    Statement,
+    Steps,
+    categories_of,
+    content_key,
+    count_fact,
+    not_found_claim,
+)
 
 T = TypeVar("T")
 
@@ -104,7 +114,15 @@ def draft(
     """
     if steps is None:
         return None
-    return Draft(template, (key,), text, steps, [answer], gold, categories_of(steps))
+    return Draft(
+        text,
+        steps,
+        [answer],
+        gold,
+        categories_of(steps),
+        forbidden=[not_found_claim()],
+        split_key=content_key(template, (key,)),
+    )
 
 
 def company_founded(rng: random.Random, corpus: Corpus) -> Draft | None:

@@ -1,20 +1,18 @@
-"""Building blocks for task templates: the world a template looks at, and the draft it returns."""
+"""Building blocks of files templates: the world a template looks at, facts and calls."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from toolgym import HiddenFact, ToolCall, ToolKind
-from toolgym.answers import AnswerText, Claim, Fact, Forbidden, RequiredOutput, normalize
-from toolgym.tasks import Category
+from toolgym import ToolCall, ToolKind
+from toolgym.answers import AnswerText, Claim, Fact, normalize
 
-from .catalog import TOOLS
-from .state import Workspace
-from .templates import WorldParams
-from .world import make_state, world_params
+from ..catalog import TOOLS
+from ..contents import WorldParams
+from ..state import Workspace
+from ..world import make_state, world_params
 
 _BY_NAME = {t.name: t for t in TOOLS}
 
@@ -101,19 +99,6 @@ EXISTS_FACT = text(
 def call(tool_name: str, **arguments: Any) -> ToolCall:
     """A ToolCall (the tool name is positional so that arguments may be called ``name``)."""
     return ToolCall(name=tool_name, arguments=arguments)
-
-
-@dataclass
-class Draft:
-    """What a template produces: everything of a Task but its id and world seed."""
-
-    instruction: str
-    gold_calls: list[list[ToolCall]]
-    required_outputs: list[RequiredOutput]
-    gold_answer: str
-    categories: list[Category]
-    hidden: list[HiddenFact] = field(default_factory=list)
-    forbidden: list[Forbidden] = field(default_factory=list)
 
 
 class World:

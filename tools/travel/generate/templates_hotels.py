@@ -7,11 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from toolgym import HiddenFact
+from toolgym.generation import Draft
 
-from .gen_common import (
+from ..geo import CITIES, City
+from .helpers import (
     NOT_FOUND,
     SUCCESS,
-    Draft,
     Infeasible,
     Scene,
     dollars,
@@ -20,7 +21,6 @@ from .gen_common import (
     say_dates,
     text,
 )
-from .geo import CITIES, City
 
 
 def stay(rng: random.Random, scene: Scene) -> tuple[date, date]:
@@ -68,11 +68,11 @@ def cheapest_near(rng: random.Random, scene: Scene) -> Draft:
     room, price = cheapest_room(top)
     return Draft(
         f"What's the cheapest hotel near {landmark} in {city.name} {_dates(rng, scene, d1, d2)}?",
-        ["single"],
         [[call]],
         [text(top["name"]), money(price)],
         f"{top['name']} ({top['area']}) is the cheapest near {landmark}: a {room} room at "
         f"{dollars(price)} per night.",
+        ["single"],
         forbidden=[NOT_FOUND],
     )
 
@@ -101,11 +101,11 @@ def book_near(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"Book me the cheapest room I can get near {landmark} in {city.name} "
         f"{_dates(rng, scene, d1, d2)}{limit}.",
-        ["multi", "dependent"],
         [[search], [book]],
         [ident(b["booking_id"]), text(top["name"]), money(b["total_price"])],
         f"Booked {b['booking_id']} at {top['name']}: a {room} room, {b['nights']} night(s) at "
         f"{dollars(price)}, {dollars(b['total_price'])} in total.",
+        ["multi", "dependent"],
     )
 
 
@@ -136,11 +136,11 @@ def best_in_budget(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"Book the best-rated hotel in {city.name} that fits my usual nightly budget, "
         f"{_dates(rng, scene, d1, d2)}. Take their cheapest room.",
-        ["multi", "dependent"],
         [[profile], [search], [book]],
         [ident(b["booking_id"]), text(top["name"]), money(b["total_price"])],
         f"Booked {b['booking_id']} at {top['name']} (rated {top['rating']}): {room}, "
         f"{dollars(price)} per night, {dollars(b['total_price'])} in total.",
+        ["multi", "dependent"],
     )
 
 
@@ -159,11 +159,11 @@ def compare_cities(rng: random.Random, scene: Scene) -> Draft:
     return Draft(
         f"I'm deciding between {c1.name} and {c2.name} for a stay {_dates(rng, scene, d1, d2)}. "
         "Which city has the cheaper hotel room, and where?",
-        ["parallel"],
         [[s1, s2]],
         [text(wc), text(wh["name"]), money(wp)],
         f"{wc} is cheaper: {wh['name']} at {dollars(wp)} per night "
         f"(the cheapest in {lc} is {dollars(lp)}).",
+        ["parallel"],
         forbidden=[NOT_FOUND],
     )
 
@@ -196,11 +196,11 @@ def clarify_room(rng: random.Random, scene: Scene) -> Draft:
     )
     return Draft(
         f"Please book me a room at {hotel['name']} in {city.name} {_dates(rng, scene, d1, d2)}.",
-        ["clarify", "multi", "dependent"],
         [[search], [book]],
         [ident(b["booking_id"]), money(b["total_price"])],
         f"Booked {b['booking_id']}: a {room} room at {hotel['name']}, "
         f"{dollars(b['total_price'])} in total.",
+        ["clarify", "multi", "dependent"],
         [fact],
     )
 
@@ -221,7 +221,6 @@ def missing_room_type(rng: random.Random, scene: Scene) -> Draft:
     offered = [room for room, _ in hotel.prices]
     return Draft(
         f"Book a suite at hotel {hotel.hotel_id} {_dates(rng, scene, d1, d2)}.",
-        ["error", "single"],
         [[call]],
         [
             [
@@ -237,6 +236,7 @@ def missing_room_type(rng: random.Random, scene: Scene) -> Draft:
             *(text(room) for room in offered),
         ],
         f"{hotel.name} ({hotel.hotel_id}) has no suites; it offers {' and '.join(offered)} rooms.",
+        ["error", "single"],
         forbidden=[SUCCESS],
     )
 
