@@ -66,8 +66,9 @@ def main() -> None:
 
     model_policy: TextPolicy | None = None
     if args.limit > 0:
-        from toolgym import models
-        from toolgym.policies.hf import HFTextPolicy, SamplingConfig
+        from toolgym.llm import models
+        from toolgym.llm.sampler import SamplingConfig
+        from toolgym.policies.hf_text import HFTextPolicy
 
         model, tokenizer = models.load(args.model)
         config = SamplingConfig(temperature=0.0, max_new_tokens=args.max_new_tokens)

@@ -32,15 +32,15 @@ GROUP = 4  # samples per task for the algorithms that compare or select within a
 SETTINGS: dict[str, dict[str, Any]] = {
     # imitation: one episode per task (an oracle demonstration, or the learner's own for DAgger)
     "sft": {"group_size": 1, "lr": 5e-5},
-    "dagger": {"group_size": 1, "lr": 5e-5, "dagger_batch": 8},
+    "dagger": {"group_size": 1, "lr": 5e-5, "dagger": {"batch": 8}},
     # reinforcement learning from groups of GROUP samples per task
     "grpo": {"group_size": GROUP, "lr": 3e-5},
     "rloo": {"group_size": GROUP, "lr": 3e-5},
     "ppo": {"group_size": GROUP, "lr": 3e-5},
     "rest": {"group_size": GROUP, "lr": 3e-5},  # every success, weighted r / sum r
-    "dpo": {"group_size": GROUP, "lr": 3e-5, "dpo_beta": 0.1},
+    "dpo": {"group_size": GROUP, "lr": 3e-5, "dpo": {"beta": 0.1}},
     # plain parameter steps eta * G/M (not Adam): the step's norm is at most eta * max_grad_norm
-    "online-em": {"group_size": GROUP, "lr": 0.1, "em_baseline": True},
+    "online-em": {"group_size": GROUP, "lr": 0.1, "online_em": {"baseline": True}},
 }
 
 

@@ -20,10 +20,10 @@ import gymnasium as gym
 import torch
 
 import toolgym  # noqa: F401
-from toolgym import models
+from toolgym.collector import Collector
 from toolgym.formats import get_format
-from toolgym.policies.hf import HFPolicy, SamplingConfig
-from toolgym.rollout import Collector
+from toolgym.llm import models
+from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tooling import ToolCall
 

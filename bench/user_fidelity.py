@@ -26,7 +26,7 @@ from pathlib import Path
 import gymnasium as gym
 
 import toolgym  # noqa: F401  (registers the bundled envs)
-from toolgym import models
+from toolgym.llm import models
 from toolgym.policies import OpenAIConfig
 from toolgym.users import STOP_SIGNAL, EndpointBackend, LLMUser, LocalBackend
 

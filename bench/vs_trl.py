@@ -69,7 +69,7 @@ def run_trl(args: argparse.Namespace) -> list[float]:
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from toolgym import models
+    from toolgym.llm import models
 
     model, tokenizer = models.load(args.model)
     env = gym.make(ENV_ID, split="train")

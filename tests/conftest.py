@@ -8,7 +8,7 @@ import pytest
 from hypothesis import settings
 
 import toolgym
-from toolgym import models
+from toolgym.llm import models
 
 # CI must be deterministic (a random new example must not block a landing); local runs explore.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

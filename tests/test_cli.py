@@ -71,7 +71,7 @@ def test_schema_file_is_up_to_date():
 def test_run_oracle_on_a_user_env(counters_env_id, tmp_path):
     out = tmp_path / "episodes.jsonl"
     result = runner.invoke(
-        app, ["run", counters_env_id, "--split", "train", "--policy", "oracle", "--out", str(out)]
+        app, ["run", counters_env_id, "--split", "train", "--agent", "oracle", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert "100.0%" in result.output
@@ -80,8 +80,8 @@ def test_run_oracle_on_a_user_env(counters_env_id, tmp_path):
 
 
 def test_run_rejects_unknown_policy(counters_env_id):
-    result = runner.invoke(app, ["run", counters_env_id, "--policy", "genius"])
-    assert result.exit_code != 0 and "unknown policy 'genius'" in result.output
+    result = runner.invoke(app, ["run", counters_env_id, "--agent", "genius"])
+    assert result.exit_code != 0 and "(got 'genius')" in result.output
 
 
 def test_list_shows_task_counts(counters_env_id):
@@ -96,8 +96,7 @@ def test_generate_needs_a_generator(counters_env_id, tmp_path):
 
 
 def test_run_a_local_model_policy(counters_env_id):
-    result = runner.invoke(
-        app, ["run", counters_env_id, "--split", "train", "-p", "tiny", "--episodes", "2"]
-    )
+    args = ["run", counters_env_id, "--split", "train", "-p", "hf", "--model", "tiny"]
+    result = runner.invoke(app, [*args, "--episodes", "2"])
     assert result.exit_code == 0, result.output
-    assert "tiny" in result.output and "0.0%" in result.output  # a random tiny model solves nothing
+    assert "hf:tiny" in result.output and "0.0%" in result.output  # random tiny solves nothing

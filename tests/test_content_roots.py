@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from toolgym import content, registry
 from toolgym.cli import app
 from toolgym.content import add_content_root, bundled_root, content_roots, find_suite_dir
-from toolgym.env import Limits
+from toolgym.limits import Limits
 from toolgym.rewards import EPISODE_REWARDS, JUDGE_REWARDS, STEP_REWARDS
 from toolgym.spec_docs import END, START, env_spec_reference, model_table
 from toolgym.users.config import UserConfig

@@ -7,10 +7,11 @@ import gymnasium as gym
 import pytest
 
 import toolgym  # noqa: F401  (registers the bundled envs)
+from toolgym.collector import Collector
 from toolgym.env import ToolEnv
 from toolgym.eval.run import EvalConfig, run_eval
-from toolgym.policies.reference import OraclePolicy, play
-from toolgym.rollout import Collector
+from toolgym.policies.play import play
+from toolgym.policies.reference import OraclePolicy
 from toolgym.tokens.env import Generation
 from toolgym.tokens.trajectory import Trajectory
 from toolgym.train.rollouts import broken_counts, success_rate, without_broken_groups

@@ -24,12 +24,13 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker, RecordEpisodeStatistics, TimeLimit
 
 import toolgym  # noqa: F401  (registers the envs)
-from toolgym.policies.reference import OraclePolicy, play
+from toolgym.llm.backends import BackendError, BackendReply
+from toolgym.policies.play import play
+from toolgym.policies.reference import OraclePolicy
 from toolgym.spaces import Messages, SharedJSON, Text
 from toolgym.tasks import Task
 from toolgym.tooling import Tool, tool
 from toolgym.users import EndpointBackend, LLMUser, UserCache
-from toolgym.users.backends import BackendError, BackendReply
 
 ENV_IDS = sorted(e for e in gym.registry if e.startswith("toolgym/"))
 Step = tuple[Any, float, bool, bool, dict[str, Any]]

@@ -2,7 +2,8 @@
 
 from toolgym.argument_text import Multiline
 from toolgym.bfcl import register_bfcl
-from toolgym.env import Limits, ToolEnv
+from toolgym.env import ToolEnv
+from toolgym.limits import Limits
 from toolgym.registry import make_env, register_envs
 from toolgym.suite import ToolSuite, state_hash
 from toolgym.tasks import Category, HiddenFact, Task, UserProfile, load_tasks

@@ -1,4 +1,9 @@
-"""The ``toolgym`` command line: list, validate, run, generate, schema, train, recipe, serve, eval, compare."""
+"""The ``toolgym`` command line: list, validate, run, generate, schema, train, recipe, serve, eval, compare.
+
+Every command is a pydantic model (:func:`toolgym.cli_config.config_command`): ``--config FILE``,
+``--set KEY=VALUE`` and its typed options are three sources of the same fields, and ``--help``
+lists every field from the model.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,21 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel, ConfigDict, Field
 
+from toolgym.cli_config import Flag, config_command
 from toolgym.cli_content import CONTENT_EPILOG, ContentOption, require_envs, use_content
-from toolgym.cli_user import (
-    UserBaseUrlOption,
-    UserCacheModeOption,
-    UserCacheOption,
-    UserEndingOption,
-    UserMaxTokensOption,
-    UserModelOption,
-    UserOption,
-    user_settings,
-)
+from toolgym.cli_run import RUN_FLAGS, RunConfig, run
+from toolgym.cli_user import USER_FLAGS, ready_user
+from toolgym.eval.run import EvalConfig
 from toolgym.formats import FormatName
-from toolgym.models import ModelName
-from toolgym.train.config import Algo, deep_merge, problems
-
-if TYPE_CHECKING:
-    pass
-
-from toolgym.cli_run import run
+from toolgym.llm.models import ModelName
+from toolgym.tasks import Split
+from toolgym.train.config import TrainConfig
+from toolgym.train.recipe import RecipeConfig
 
 app = typer.Typer(
     help="toolgym: Gymnasium environments for training and evaluating tool-calling LLM agents.",
@@ -36,18 +33,80 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-Split = Literal["train", "test"]
-AgentName = Literal["hf", "openai", "oracle", "random"]
-
-ToolMode = Literal["text", "native"]
+ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar.")]
 
 
-@app.command("list")
-def list_envs(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    content: ContentOption = None,
-) -> None:
+class _Command(BaseModel):
+    """The settings of a small command: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListConfig(_Command):
+    """``toolgym list``: how to print the registered environments."""
+
+    as_json: bool = Field(default=False, description="Print JSON instead of a table.")
+
+
+class ValidateConfig(_Command):
+    """``toolgym validate``: the task files to check."""
+
+    paths: list[Path] = Field(description="Task files (.jsonl) or folders to search.")
+
+
+class GenerateConfig(_Command):
+    """``toolgym generate``: which suite, split and how many tasks to write where."""
+
+    suite: str = Field(description="Suite name (folder under tools/).")
+    out: Path = Field(description="Output .jsonl file.")
+    split: Split = Field(default="train", description="Which task split.")
+    n: int = Field(default=1000, description="Number of tasks.")
+    seed: int = Field(default=0, description="Generator seed.")
+
+
+class SchemaConfig(_Command):
+    """``toolgym schema``: write or check the Task JSON Schema, or print the env spec fields."""
+
+    out: Path = Field(
+        default=Path("tasks/schema.json"), description="Where to write the Task JSON Schema."
+    )
+    check: bool = Field(default=False, description="Only check that the file is up to date.")
+    env_spec: bool = Field(
+        default=False,
+        description="Print the env spec field reference (Markdown, as in the README).",
+    )
+
+
+class CompareConfig(_Command):
+    """``toolgym compare``: the two eval run directories."""
+
+    run_a: Path = Field(description="A run directory of toolgym eval.")
+    run_b: Path = Field(description="Another run directory, compared with the first.")
+
+
+class ServeConfig(_Command):
+    """``toolgym serve``: the local model and how to serve it."""
+
+    model: ModelName = Field(
+        default="smollm2-135m",
+        description="Local model to load: smollm2-135m (embedded) or tiny (random, tests).",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface to bind (0.0.0.0: every one).")
+    port: int = Field(default=8000, description="TCP port.")
+    tool_format: FormatName = Field(
+        default="hermes",
+        description="How tools in a request are shown to the model and its calls read.",
+    )
+    served_name: str | None = Field(
+        default=None, description="Model name clients send (default: --model)."
+    )
+    max_tokens: int = Field(
+        default=512, ge=1, description="Token budget of a request that sets none."
+    )
+
+
+@config_command(app, ListConfig, name="list", flags=[Flag("as_json", ("--json",))])
+def list_envs(settings: ListConfig, content: ContentOption = None) -> None:
     """List the registered environments and their task counts per split."""
     from toolgym.registry import registered_specs, split_tasks
 
@@ -64,7 +123,7 @@ def list_envs(
                 "description": spec.description,
             }
         )
-    if as_json:
+    if settings.as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     typer.echo(
@@ -76,11 +135,8 @@ def list_envs(
         )
 
 
-@app.command()
-def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Task files (.jsonl) or folders to search.")],
-    content: ContentOption = None,
-) -> None:
+@config_command(app, ValidateConfig, flags=[Flag("paths", argument=True)])
+def validate(settings: ValidateConfig, content: ContentOption = None) -> None:
     """Check task files; print every problem as FILE:LINE: FIELD: MESSAGE; exit 1 if any.
 
     A task's suite is looked for in the content root its file lies in (ROOT/tasks/...), then in every content root (--content, TOOLGYM_PATH, the bundled content).
@@ -89,7 +145,7 @@ def validate(
 
     use_content(content)
     try:
-        checked, problems = validate_files(paths)
+        checked, problems = validate_files(settings.paths)
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -101,58 +157,45 @@ def validate(
         raise typer.Exit(1)
 
 
-app.command()(run)  # toolgym/cli_run.py
+config_command(app, RunConfig, name="run", flags=RUN_FLAGS)(run)  # toolgym/cli_run.py
 
 
-@app.command()
-def generate(
-    suite: Annotated[str, typer.Argument(help="Suite name (folder under tools/).")],
-    out: Annotated[Path, typer.Option(help="Output .jsonl file.")],
-    split: Annotated[Split, typer.Option(help="Which task split.")] = "train",
-    n: Annotated[int, typer.Option(help="Number of tasks.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
-    content: ContentOption = None,
-) -> None:
+@config_command(
+    app,
+    GenerateConfig,
+    flags=[Flag("suite", argument=True), Flag("out"), Flag("split"), Flag("n"), Flag("seed")],
+)
+def generate(settings: GenerateConfig, content: ContentOption = None) -> None:
     """Write procedurally generated tasks of a suite to a JSONL file."""
     from toolgym.content import load_suite
     from toolgym.tasks import write_tasks
 
     use_content(content)
     try:
-        tool_suite = load_suite(suite)
+        tool_suite = load_suite(settings.suite)
     except (LookupError, TypeError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if tool_suite.generate_tasks is None:
-        raise typer.BadParameter(f"suite {suite!r} has no task generator")
-    tasks = list(tool_suite.generate_tasks(split, n, seed))
-    write_tasks(out, tasks)
-    typer.echo(f"wrote {len(tasks)} {split} tasks of {suite!r} to {out}")
+        raise typer.BadParameter(f"suite {settings.suite!r} has no task generator")
+    tasks = list(tool_suite.generate_tasks(settings.split, settings.n, settings.seed))
+    write_tasks(settings.out, tasks)
+    typer.echo(f"wrote {len(tasks)} {settings.split} tasks of {settings.suite!r} to {settings.out}")
 
 
-@app.command()
-def schema(
-    out: Annotated[Path, typer.Option(help="Where to write the Task JSON Schema.")] = Path(
-        "tasks/schema.json"
-    ),
-    check: Annotated[bool, typer.Option(help="Only check that the file is up to date.")] = False,
-    env_spec: Annotated[
-        bool,
-        typer.Option(
-            "--env-spec", help="Print the env spec field reference (Markdown, as in the README)."
-        ),
-    ] = False,
-) -> None:
+@config_command(app, SchemaConfig, flags=[Flag("out"), Flag("check"), Flag("env_spec")])
+def schema(settings: SchemaConfig) -> None:
     """Export the JSON Schema of task lines (tasks/schema.json), or print the env spec fields."""
     from toolgym.tasks import task_json_schema
 
-    if env_spec:
+    out = settings.out
+    if settings.env_spec:
         from toolgym.spec_docs import env_spec_reference
 
         typer.echo(env_spec_reference(), nl=False)
         return
     text = json.dumps(task_json_schema(), indent=2) + "\n"
-    if check:
+    if settings.check:
         if not out.is_file() or out.read_text(encoding="utf-8") != text:
             typer.echo(f"{out} is out of date: run `toolgym schema --out {out}`", err=True)
             raise typer.Exit(1)
@@ -162,55 +205,28 @@ def schema(
     typer.echo(f"wrote {out}")
 
 
-@app.command()
+TRAIN_FLAGS = [Flag("env"), Flag("algo"), Flag("model"), Flag("steps"), Flag("out"), Flag("init")]
+
+
+@config_command(app, TrainConfig, flags=TRAIN_FLAGS)
 def train(
-    env: Annotated[str | None, typer.Option(help="Environment id.")] = None,
-    algo: Annotated[
-        Algo | None,
-        typer.Option(
-            help="Algorithm: sft, grpo, rloo, reinforce, ppo, rest, online-em, dagger or dpo."
-        ),
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
-    steps: Annotated[int | None, typer.Option(help="Iterations (rollout, then update).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
-    init: Annotated[
-        Path | None, typer.Option(help="Start from another run's latest checkpoint.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="TOML file of TrainConfig fields.")
-    ] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="FIELD=VALUE, repeatable (e.g. --set lr=1e-5)."),
-    ] = None,
+    settings: TrainConfig,
     resume: Annotated[
         Path | None, typer.Option(help="Continue this run directory exactly where it stopped.")
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: ProgressOption = True,
     content: ContentOption = None,
 ) -> None:
     """Train a policy on a toolgym environment and plot the learning curve.
 
-    Nine algorithms (--algo) share one rollout, token-stream and loss core; fields: --set.
+    Nine algorithms (--algo) share one rollout, token-stream and loss core; every field below can be set.
     """
-    from toolgym.train.config import TrainConfig, load_config
     from toolgym.train.loop import Trainer
 
     use_content(content)
     try:
         if resume is not None:
             settings = TrainConfig.model_validate_json((resume / "config.json").read_text())
-        else:
-            fields = {
-                "env": env,
-                "algo": algo,
-                "model": model,
-                "steps": steps,
-                "out": out,
-                "init": init,
-            }
-            settings = load_config(config, fields | _parse_overrides(overrides or []))
         require_envs([settings.env])
         trainer = Trainer(settings, resume=resume is not None, progress=progress)
     except (ValueError, OSError) as exc:  # a bad config or bad SFT data: nothing has trained yet
@@ -223,40 +239,22 @@ def train(
     )
 
 
-@app.command()
+@config_command(
+    app,
+    RecipeConfig,
+    flags=[Flag("out"), Flag("model")],
+    check=RecipeConfig.stage_configs,  # validate both stages before spending any time
+)
 def recipe(
-    config: Annotated[
-        Path | None, typer.Option("--config", help="TOML file of RecipeConfig fields.")
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/recipe).")] = None,
-    model: Annotated[str | None, typer.Option(help="smollm2-135m (default) or tiny.")] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", help="FIELD=VALUE, repeatable; stage fields as sft.FIELD or rl.FIELD."
-        ),
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
-    content: ContentOption = None,
+    settings: RecipeConfig, progress: ProgressOption = True, content: ContentOption = None
 ) -> None:
-    """Evaluate, SFT cold start, evaluate, GRPO, evaluate (the GLM-4.5 recipe); print the three success rates."""
-    import tomllib
+    """Evaluate, SFT cold start, evaluate, GRPO, evaluate (the GLM-4.5 recipe); print the three success rates.
 
-    from pydantic import ValidationError
-
-    from toolgym.train.recipe import RecipeConfig, run_recipe
+    Stage fields are set as sft.FIELD or rl.FIELD (any TrainConfig field, e.g. --set rl.algo=rloo).
+    """
+    from toolgym.train.recipe import run_recipe
 
     use_content(content)
-    try:
-        data = tomllib.loads(config.read_text(encoding="utf-8")) if config else {}
-        given = {k: v for k, v in {"out": out, "model": model}.items() if v is not None}
-        data = deep_merge(data, _parse_overrides(overrides or []) | given)
-        settings = RecipeConfig.model_validate(data)
-        settings.stage_configs()  # validate both stages before spending any time
-    except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
-        message = problems(exc) if isinstance(exc, ValidationError) else str(exc)
-        typer.echo(f"error: {config}: {message}" if config else f"error: {message}", err=True)
-        raise typer.Exit(2) from None
     require_envs([settings.env])
     result = _train_or_explain(lambda: run_recipe(settings, progress=progress))
     typer.echo(result.table())
@@ -264,119 +262,75 @@ def recipe(
     typer.echo(f"wall time {minutes:.1f} min; plot: {result.plot}")
 
 
-@app.command("eval")
+EVAL_FLAGS = [
+    Flag("env"),
+    Flag("agent", ("--agent", "-p")),
+    *(Flag(key) for key in ("model", "base_url", "k", "split", "limit", "temperature")),
+    *(Flag(key) for key in ("max_new_tokens", "tool_mode", "seed", "out")),
+    *USER_FLAGS,
+]
+
+
+@config_command(app, EvalConfig, name="eval", flags=EVAL_FLAGS)
 def evaluate(
-    env: Annotated[str, typer.Option(help="Environment id, e.g. toolgym/Calendar-v0.")],
-    agent: Annotated[
-        AgentName, typer.Option(help="oracle, random, hf (a local model) or openai (an endpoint).")
-    ] = "oracle",
-    model: Annotated[
-        str | None,
-        typer.Option(help="hf: smollm2-135m (default) or tiny; openai: the served model id."),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="openai: API root, e.g. http://127.0.0.1:8000/v1.")
-    ] = None,
-    k: Annotated[int, typer.Option(min=1, max=64, help="Samples per task (pass@k, pass^k).")] = 1,
-    split: Annotated[Split, typer.Option(help="Which task split.")] = "test",
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N tasks.")] = None,
-    temperature: Annotated[
-        float, typer.Option(min=0.0, help="hf/openai sampling temperature.")
-    ] = 0.7,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="hf/openai tokens per turn.")] = 256,
-    tool_mode: Annotated[
-        ToolMode, typer.Option(help="openai: tools in the prompt text, or native tools=.")
-    ] = "text",
-    seed: Annotated[int, typer.Option(help="Seed of sampling and random agents.")] = 0,
-    out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/eval"),
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    user: UserOption = "scripted",
-    user_model: UserModelOption = "smollm2-135m",
-    user_base_url: UserBaseUrlOption = None,
-    user_cache: UserCacheOption = None,
-    user_cache_mode: UserCacheModeOption = "record",
-    user_max_tokens: UserMaxTokensOption = 96,
-    user_ending: UserEndingOption = "signal",
-    content: ContentOption = None,
+    settings: EvalConfig, progress: ProgressOption = True, content: ContentOption = None
 ) -> None:
     """Evaluate an agent K times per task; write results.jsonl, summary.json and report.html.
 
     Episodes whose simulated user failed are counted (failure kind user_backend) and left out of the success rate, pass@k and pass^k.
     """
-    from toolgym.eval.run import EvalConfig, run_eval
+    from toolgym.eval.markdown import markdown_summary
+    from toolgym.eval.report import write_report
+    from toolgym.eval.run import run_eval
 
     use_content(content)
-    require_envs([env])
-    user_config = user_settings(user, user_model, user_base_url, user_cache, user_cache_mode,
-                                user_max_tokens, user_ending, seed)  # fmt: skip
+    require_envs([settings.env])
+    settings = settings.model_copy(update={"user": ready_user(settings.user, settings.seed)})
     try:
-        config = EvalConfig(
-            env=env, agent=agent, model=model, base_url=base_url, k=k, split=split, limit=limit,
-            temperature=temperature, max_new_tokens=max_new_tokens, tool_mode=tool_mode,
-            seed=seed, out=out, user=user_config,
-        )  # fmt: skip
-        run_eval(config, progress=progress, command=" ".join(["toolgym", *sys.argv[1:]]))
+        run_eval(settings, progress=progress, command=" ".join(["toolgym", *sys.argv[1:]]))
     except (ValueError, KeyError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    from toolgym.eval.markdown import markdown_summary
-    from toolgym.eval.report import write_report
-
+    out = settings.out
     report = write_report(out)
     typer.echo(markdown_summary(out))
     typer.echo(f"wrote {out / 'results.jsonl'}, {out / 'summary.json'} and {report}")
 
 
-@app.command()
-def compare(
-    run_a: Annotated[Path, typer.Argument(help="A run directory of toolgym eval.")],
-    run_b: Annotated[Path, typer.Argument(help="Another run directory, compared with the first.")],
-) -> None:
+@config_command(
+    app, CompareConfig, flags=[Flag("run_a", argument=True), Flag("run_b", argument=True)]
+)
+def compare(settings: CompareConfig) -> None:
     """Print two eval runs side by side: headline metrics with deltas, then per-task differences."""
     from toolgym.eval.markdown import compare_runs
 
     try:
-        typer.echo(compare_runs(run_a, run_b))
+        typer.echo(compare_runs(settings.run_a, settings.run_b))
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
-@app.command()
-def serve(
-    model: Annotated[
-        ModelName,
-        typer.Option(help="Local model to load: smollm2-135m (embedded) or tiny (random, tests)."),
-    ] = "smollm2-135m",
-    host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0: every one).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    tool_format: Annotated[
-        FormatName,
-        typer.Option(help="How tools in a request are shown to the model and its calls read."),
-    ] = "hermes",
-    served_name: Annotated[
-        str | None, typer.Option(help="Model name clients send (default: --model).")
-    ] = None,
-    max_tokens: Annotated[
-        int, typer.Option(min=1, help="Token budget of a request that sets none.")
-    ] = 512,
-) -> None:
+SERVE_FLAGS = [Flag(key) for key in ServeConfig.model_fields]
+
+
+@config_command(app, ServeConfig, flags=SERVE_FLAGS)
+def serve(settings: ServeConfig) -> None:
     """Serve a local model over an OpenAI-compatible API (/v1/models, /v1/chat/completions)."""
     from toolgym.serve import serve as run_server
 
+    name = settings.served_name or settings.model
     typer.echo(
-        f"serving {served_name or model} ({tool_format} tool format) at http://{host}:{port}/v1",
+        f"serving {name} ({settings.tool_format} tool format) at http://{settings.host}:{settings.port}/v1",
         err=True,
     )
     run_server(
-        model,
-        host=host,
-        port=port,
-        tool_format=tool_format,
-        served_name=served_name,
-        default_max_tokens=max_tokens,
+        settings.model,
+        host=settings.host,
+        port=settings.port,
+        tool_format=settings.tool_format,
+        served_name=settings.served_name,
+        default_max_tokens=settings.max_tokens,
     )
 
 
@@ -392,28 +346,6 @@ def _train_or_explain(train: Callable[[], _T]) -> _T:
     except NoRewardSignal as stop:
         typer.echo(f"error: {stop}", err=True)
         raise typer.Exit(3) from None
-
-
-def _parse_overrides(items: list[str]) -> dict[str, object]:
-    """``--set`` items as a nested dict: ``user.kind=llm`` -> ``{"user": {"kind": "llm"}}``.
-
-    Values are JSON where they parse as JSON (numbers, booleans, lists, objects), else strings.
-    """
-    parsed: dict[str, object] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set {item!r}: expected FIELD=VALUE")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        *parents, name = key.strip().split(".")
-        for parent in reversed(parents):
-            value = {name: value}
-            name = parent
-        parsed = deep_merge(parsed, {name: value})
-    return parsed
 
 
 if __name__ == "__main__":

@@ -1,75 +1,52 @@
 """The simulated-user side of the command line, shared by ``toolgym run`` and ``toolgym eval``.
 
-The ``--user*`` options (one Annotated type each, so both commands declare them the same way),
-``user_settings`` that turns them into a checked ``UserConfig``, and ``EpisodeClock`` that reports
-where a block of episodes spent its time (agent, tools, user) with the user model's counters.
+``USER_FLAGS``: the ``--user*`` options, each a flag of a ``UserConfig`` field (``user.*``; help
+and type come from the field); ``ready_user`` gives the user the command's seed (unless
+``user.seed`` was set) and builds it once, so a bad user config fails before any episode; and
+``EpisodeClock`` reports where a block of episodes spent its time (agent, tools, user) with the
+user model's counters.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
 import typer
 
-from toolgym.users.cache import CacheMode
+from toolgym.cli_config import Flag
 from toolgym.users.config import UserConfig
-from toolgym.users.llm import Ending
 
 if TYPE_CHECKING:
     from toolgym.env import ToolEnv
 
-UserKind = Literal["scripted", "llm"]
-
-# The options, fields of UserConfig.
-UserOption = Annotated[
-    UserKind, typer.Option("--user", help="Simulated user: scripted (rules) or llm (a model).")
-]
-UserModelOption = Annotated[
-    str,
-    typer.Option(help="llm user: local model (smollm2-135m, tiny) or the endpoint's model id."),
-]
-UserBaseUrlOption = Annotated[
-    str | None,
-    typer.Option(help="llm user: OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
-]
-UserCacheOption = Annotated[
-    Path | None, typer.Option(help="llm user: record/replay cache file (SQLite).")
-]
-UserCacheModeOption = Annotated[
-    CacheMode, typer.Option(help="record (replay hits, record misses) or replay (no model).")
-]
-UserMaxTokensOption = Annotated[
-    int, typer.Option(min=1, help="llm user: longest user turn, in tokens.")
-]
-UserEndingOption = Annotated[
-    Ending, typer.Option(help="llm user: signal (only ###STOP### ends) or signal_or_answer.")
-]
+USER_FLAGS = (
+    Flag("user.kind", ("--user",)),
+    Flag("user.model", ("--user-model",)),
+    Flag("user.base_url", ("--user-base-url",)),
+    Flag("user.cache", ("--user-cache",)),
+    Flag("user.cache_mode", ("--user-cache-mode",)),
+    Flag("user.max_tokens", ("--user-max-tokens",)),
+    Flag("user.ending", ("--user-ending",)),
+)
+"""The ``--user*`` options of ``toolgym run`` and ``toolgym eval``."""
 
 
-def user_settings(
-    kind: UserKind,
-    model: str,
-    base_url: str | None,
-    cache: Path | None,
-    cache_mode: CacheMode,
-    max_tokens: int,
-    ending: Ending,
-    seed: int,
-) -> UserConfig:
-    """The options as a ``UserConfig``, its model loaded and cache opened now (exit 2 if bad)."""
+def ready_user(user: UserConfig, seed: int) -> UserConfig:
+    """``user`` seeded with the command's ``seed`` (unless it sets ``user.seed``), built once now.
+
+    The model is loaded and the cache opened here (exit 2 if bad): a bad user config fails
+    before any episode, not in the middle of a run.
+    """
+    if "seed" not in user.model_fields_set:
+        user = user.model_copy(update={"seed": seed})
     try:
-        config = UserConfig(
-            kind=kind, model=model, base_url=base_url, cache=cache, cache_mode=cache_mode,
-            ending=ending, seed=seed, max_tokens=max_tokens,
-        )  # fmt: skip
-        config.build()  # fail before any episode, not in the middle of a run
+        user.build()
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    return config
+    return user
 
 
 class EpisodeClock:

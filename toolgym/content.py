@@ -142,7 +142,9 @@ def load_suite(name: str, prefer: Path | None = None) -> ToolSuite:
     if not isinstance(suite, ToolSuite):
         raise TypeError(f"{folder / '__init__.py'} must define `suite = ToolSuite(...)`")
     if suite.name != name:
-        raise ValueError(f"{folder / '__init__.py'}: suite.name is {suite.name!r}, expected {name!r}")
+        raise ValueError(
+            f"{folder / '__init__.py'}: suite.name is {suite.name!r}, expected {name!r}"
+        )
     return suite
 
 

@@ -35,58 +35,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from toolgym.answers import check_answer
-from toolgym.episode import TRUNCATING_REASONS, CallRole, EndReason, Episode, Turn
+from toolgym.episode import TRUNCATING_REASONS, CallRole, EndReason, Episode, Turn, copy_messages
 from toolgym.formats import FormatName, get_format
-from toolgym.formats.base import ParsedTurn, ParseLimits, action_problem, shown_action
+from toolgym.formats.base import ParsedTurn, action_problem, shown_action
 from toolgym.gold import GoldCursor, GoldPlan
-from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, completion_report
+from toolgym.limits import Limits
+from toolgym.rewards import JudgeReward, LLMJudge, Rubric, completion_report
 from toolgym.spaces import Messages, Text
 from toolgym.state_compare import canonical_hash, rename_ids
 from toolgym.suite import CallOutcome, ToolSuite
-from toolgym.tasks import Task
+from toolgym.tasks import Task, choose_task
 from toolgym.tooling import ToolCall, ToolKind
 from toolgym.users import ScriptedUser, UserSimulator, UserUnavailable
 
 DEFAULT_REWARDS: dict[str, float] = {"completion": 1.0}
-
-
-class Limits(BaseModel):
-    """Limits that end an episode as ``truncated`` (and the size cap on tool results)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_turns: int = Field(default=16, ge=1, description="Assistant turns per episode.")
-    max_invalid_streak: int = Field(
-        default=3, ge=1, description="Consecutive turns with a malformed or invalid call."
-    )
-    max_calls_per_turn: int = Field(
-        default=8, ge=1, description="Tool calls in one message; more: the turn is refused."
-    )
-    max_result_chars: int = Field(
-        default=4000, ge=64, description="Longer tool results are cut, with a visible marker."
-    )
-    max_action_chars: int = Field(
-        default=32_768, ge=1, description="Longest assistant message; longer: the turn is refused."
-    )
-    max_call_chars: int = Field(
-        default=16_384, ge=64, description="Characters of one tool-call block; longer: an error."
-    )
-    max_json_depth: int = Field(
-        default=32, ge=2, description="Nesting of one call's JSON arguments; deeper: an error."
-    )
-    max_json_keys: int = Field(
-        default=512, ge=1, description="Object keys in one call's JSON; more: an error."
-    )
-
-    def parse_limits(self) -> ParseLimits:
-        """The caps a format checks before it decodes a call."""
-        return ParseLimits(
-            self.max_calls_per_turn, self.max_call_chars, self.max_json_depth, self.max_json_keys
-        )
 
 
 class ToolEnv(gym.Env[list[dict[str, str]], str]):
@@ -118,11 +82,11 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             limits: Episode limits.
             halt_on_malformed: GLM-4.5 rule: a malformed tool call ends the episode with reward 0.
             render_mode: ``"ansi"`` to get the conversation as text from ``render()``.
-            judge: An LLM judge of the final answer. When given, it is asked once per episode,
-                at the end, and the components ``judge`` (1.0 on PASS) and ``judge_failed``
-                (1.0 when no verdict could be obtained) join the rubric (weight them like any
-                other, e.g. ``rewards={"completion": 1.0, "judge": 1.0}``); the verdict is in
-                ``info["toolgym"]["judge"]``.
+            judge: An LLM judge of the final answer. When given, its components ``judge``
+                (1.0 on PASS) and ``judge_failed`` (1.0 when no verdict could be obtained) join
+                the rubric (:class:`~toolgym.rewards.JudgeReward`; weight them like any other,
+                e.g. ``rewards={"completion": 1.0, "judge": 1.0}``); it is asked once per
+                episode, at the end, and the verdict is in ``info["toolgym"]["judge"]``.
         """
         if not tasks:
             raise ValueError(f"ToolEnv for suite {suite.name!r} needs at least one task")
@@ -133,7 +97,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self._tasks_by_id = {t.id: t for t in self.tasks}
         self.tool_format = get_format(format)
         self.user = user or ScriptedUser()
-        extra = JUDGE_REWARDS if judge is not None else None
+        extra = JudgeReward(judge).components() if judge is not None else None
         if isinstance(rewards, Rubric):
             self.rubric = rewards.with_episode_rewards(extra) if extra else rewards
         else:
@@ -385,10 +349,6 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             episode.state = self.cursor.plan.compare(self.state)
         episode.final_state_hash = episode.state.actual_hash
         episode.expected_state_hash = episode.state.expected_hash
-        if self.judge is not None:  # once per episode; the judge components read the verdict
-            start = time.perf_counter()
-            episode.judge_verdict = self.judge.judge(episode)
-            self.timings["judge"] += time.perf_counter() - start
         episode_components = self.rubric.score_episode(episode)
         components.update(episode_components)
         self._done = True
@@ -434,29 +394,3 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
             f"[{m['role']}{'/' + m['name'] if 'name' in m else ''}] {m['content']}"
             for m in self.episode.messages
         )
-
-
-def choose_task(
-    options: Mapping[str, Any], tasks_by_id: Mapping[str, Task], rng: np.random.Generator
-) -> Task:
-    """The task that ``reset``'s ``options["task_id"]`` names, else one drawn with ``rng``.
-
-    Raises:
-        ValueError: an option other than ``task_id``. KeyError: no task with that id.
-    """
-    unknown = set(options) - {"task_id"}
-    if unknown:
-        raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: 'task_id'")
-    if "task_id" not in options:
-        tasks = list(tasks_by_id.values())
-        return tasks[int(rng.integers(len(tasks)))]
-    try:
-        return tasks_by_id[options["task_id"]]
-    except KeyError:
-        sample = ", ".join(list(tasks_by_id)[:5])
-        raise KeyError(f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)") from None
-
-
-def copy_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """A copy of each message (infos and observations never share dicts with the episode)."""
-    return [dict(m) for m in messages]

@@ -13,7 +13,6 @@ from toolgym.tooling import ToolCall
 
 if TYPE_CHECKING:
     from toolgym.answers import AnswerCheck
-    from toolgym.rewards.judge import Verdict
 
 EndReason = Literal[
     "answered",  # the user simulator ended the conversation after an answer
@@ -38,6 +37,26 @@ TalkKind = Literal["none", "asked", "replied", "answered"]
 """What a turn without calls did: nothing reached the user (malformed), it drew out a hidden
 fact, the user replied without revealing one (a confirmation, a nudge), or the user took it as the
 final answer."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the judge decided about one episode.
+
+    Attributes:
+        passed: ``True`` (PASS), ``False`` (FAIL, or nothing to judge), or ``None`` when no
+            verdict could be obtained (see ``error``).
+        raw: The judge model's reply, exactly as received (``""`` when none came).
+        error: Why there is no verdict (backend failure, unreadable reply); ``None`` otherwise.
+    """
+
+    passed: bool | None
+    raw: str
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, bool | str | None]:
+        """JSON-able form (``info["toolgym"]["judge"]``)."""
+        return {"passed": self.passed, "error": self.error, "raw": self.raw}
 
 
 @dataclass
@@ -126,3 +145,17 @@ class Episode:
     def num_calls(self) -> int:
         """Tool calls the agent made (well-formed ones)."""
         return sum(len(t.calls) for t in self.turns)
+
+
+def copy_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A copy of each message (infos and observations never share dicts with the episode)."""
+    return [dict(m) for m in messages]
+
+
+def succeeded(components: dict[str, float]) -> bool:
+    """Whether an episode completed its task: its final ``completion`` reward component is 1.0.
+
+    The one definition of success (``toolgym eval`` and ``run``, the trainer's success rates); a
+    success rate averages it over the episodes that did not end in one of ``UNSCORED_REASONS``.
+    """
+    return components.get("completion", 0.0) == 1.0

@@ -24,13 +24,12 @@ import importlib
 import random
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import cast
 
 from toolgym.answers.model import Forbidden, RequiredOutput
-from toolgym.tasks import Category, HiddenFact, Task, UserProfile
+from toolgym.tasks import Category, HiddenFact, Split, Task, UserProfile
 from toolgym.tooling import ToolCall
 
-Split = Literal["train", "test"]
 SPLITS: tuple[Split, ...] = ("train", "test")
 TEST_SHARE = 5
 """One split key in ``TEST_SHARE`` is test."""

@@ -28,19 +28,18 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from toolgym.content import add_content_root, content_roots, load_suite
-from toolgym.env import DEFAULT_REWARDS, Limits, ToolEnv
+from toolgym.env import DEFAULT_REWARDS, ToolEnv
 from toolgym.formats import FormatName
 from toolgym.generation import generate_within
-from toolgym.tasks import Category, Task, load_tasks
+from toolgym.limits import Limits
+from toolgym.tasks import Category, Split, Task, load_tasks
 from toolgym.users.config import UserConfig
-
-Split = Literal["train", "test"]
 
 
 class Generated(BaseModel):

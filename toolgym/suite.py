@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, SupportsIndex, TypeVar
 
@@ -102,7 +103,9 @@ class ToolSuite(Generic[S]):
         make_state: ``seed -> state``: the seeded world a task starts from (seed 0 is the default).
         instructions: System-prompt text telling the agent what it is and how to behave.
         generate_tasks: Optional procedural generator ``(split, n, seed) -> Iterable[Task]``;
-            train and test outputs must be disjoint for every seed.
+            train and test outputs must be disjoint for every seed. The bundled suites pass a
+            :class:`~toolgym.generation.LazyGenerator` naming their ``generate`` package, which
+            is imported only when generated tasks are asked for.
         generated_ids: The ids the tools generate (event ids, booking ids), so that completion
             compares states up to them (:mod:`toolgym.state_compare`). Default: none.
     """
@@ -234,3 +237,8 @@ class ToolSuite(Generic[S]):
 def arguments_key(call: ToolCall) -> str:
     """Hashable canonical form of a call (name + canonical JSON arguments)."""
     return call.name + canonical_json(call.arguments)
+
+
+def same_calls(predicted: Sequence[ToolCall], gold: Sequence[ToolCall]) -> bool:
+    """Exact match of two turns' calls: names and canonical arguments, compared as multisets."""
+    return Counter(map(arguments_key, predicted)) == Counter(map(arguments_key, gold))

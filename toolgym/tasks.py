@@ -7,17 +7,20 @@ Their JSON Schema, exported from the model, is ``tasks/schema.json``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from toolgym.answers.model import Fact, Forbidden, RequiredOutput
 from toolgym.tooling import ToolCall
 
 Category = Literal["single", "multi", "parallel", "dependent", "clarify", "no_call", "error"]
+Split = Literal["train", "test"]
+"""A task split: every env has a train and a test list of tasks."""
 
 
 class HiddenFact(BaseModel):
@@ -314,3 +317,24 @@ def _loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def choose_task(
+    options: Mapping[str, Any], tasks_by_id: Mapping[str, Task], rng: np.random.Generator
+) -> Task:
+    """The task that ``reset``'s ``options["task_id"]`` names, else one drawn with ``rng``.
+
+    Raises:
+        ValueError: an option other than ``task_id``. KeyError: no task with that id.
+    """
+    unknown = set(options) - {"task_id"}
+    if unknown:
+        raise ValueError(f"unknown reset option(s) {sorted(unknown)}; supported: 'task_id'")
+    if "task_id" not in options:
+        tasks = list(tasks_by_id.values())
+        return tasks[int(rng.integers(len(tasks)))]
+    try:
+        return tasks_by_id[options["task_id"]]
+    except KeyError:
+        sample = ", ".join(list(tasks_by_id)[:5])
+        raise KeyError(f"no task {options['task_id']!r} in this env (e.g. {sample}, ...)") from None

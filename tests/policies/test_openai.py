@@ -23,7 +23,7 @@ from toolgym.policies import (
     OraclePolicy,
     play,
 )
-from toolgym.policies.openai_protocol import render_native_reply
+from toolgym.policies.native_tools import render_native_reply
 
 try:  # tests/policies as a package, or as a plain folder on sys.path (pytest's default)
     from .openai_server import (
@@ -285,7 +285,7 @@ def test_429_honours_retry_after(server, policy_for):
     server.responder = fail_then([limited], lambda r: completion("ok"))
     policy = policy_for(backoff_cap=5.0)
     start = time.perf_counter()
-    completed = run(policy, policy.acomplete(USER))
+    completed = run(policy, policy.client.acomplete(USER))
     assert 0.3 <= time.perf_counter() - start < 2.0
     assert (completed.text, completed.attempts, policy.stats.retries) == ("ok", 2, 1)
 
@@ -389,7 +389,7 @@ def test_act_inside_an_event_loop_points_to_the_async_api(policy_for):
 
 def test_list_models_and_unset_sampling_fields(server, policy_for):
     policy = policy_for(temperature=None, top_p=None, max_tokens=None)
-    assert run(policy, policy.alist_models()) == ["fake-model"]
+    assert run(policy, policy.client.alist_models()) == ["fake-model"]
     policy.act(USER)
     assert set(server.requests[0]) == {"model", "messages"}
 

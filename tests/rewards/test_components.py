@@ -10,7 +10,6 @@ from toolgym.rewards.components import (
     completion,
     completion_check,
     outputs,
-    same_calls,
     state_match,
     step_match,
     toolrl,
@@ -18,7 +17,7 @@ from toolgym.rewards.components import (
     well_formed,
 )
 from toolgym.state_compare import StateComparison
-from toolgym.suite import CallOutcome
+from toolgym.suite import CallOutcome, same_calls
 from toolgym.tasks import Task
 from toolgym.tooling import ToolCall
 

@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 
 from toolgym import Limits, ToolEnv, load_tasks
 from toolgym.content import bundled_root, load_suite
-from toolgym.episode import Episode
+from toolgym.episode import Episode, Verdict
+from toolgym.llm.backends import BackendError, BackendReply, EndpointBackend, LocalBackend
 from toolgym.policies import OpenAIConfig, OraclePolicy, play
-from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, Verdict, parse_verdict
+from toolgym.rewards import JUDGE_REWARDS, LLMJudge, Rubric, parse_verdict
 from toolgym.rewards.judge import default_judge_prompt, render_required
 from toolgym.tasks import Task
-from toolgym.users import BackendError, BackendReply, EndpointBackend, LocalBackend
 
 SUITE = load_suite("calendar")
 TASKS = load_tasks(bundled_root() / "tasks" / "calendar" / "train.jsonl")

@@ -9,7 +9,7 @@ import pytest
 import toolgym  # noqa: F401  (registers the bundled envs)
 from toolgym.formats import get_format
 from toolgym.policies import OraclePolicy, play
-from toolgym.policies.openai_protocol import native_messages
+from toolgym.policies.native_tools import native_messages
 from toolgym.serve import ChatCompletionRequest, ChatEngine
 from toolgym.serve import app as serve_app
 from toolgym.serve import reply as serve_reply

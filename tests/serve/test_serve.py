@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 import toolgym  # noqa: F401  (registers the bundled envs)
 from toolgym.cli import app as cli_app
 from toolgym.formats import get_format
+from toolgym.llm.sampler import SamplingConfig
 from toolgym.policies import OpenAIConfig, OpenAIPolicy, play
-from toolgym.policies.hf import HFTextPolicy, SamplingConfig
+from toolgym.policies.hf_text import HFTextPolicy
 from toolgym.serve import ChatCompletionRequest, background_server, create_app
 
 try:  # tests/serve as a package, or as a plain folder on sys.path (pytest's default)

@@ -4,7 +4,7 @@ import copy
 from functools import cache
 from pathlib import Path
 
-from toolgym import models
+from toolgym.llm import models
 from toolgym.tokens.chat import ChatTokenizer
 
 TEMPLATES = Path(__file__).parent.parent / "fixtures" / "chat_templates"

@@ -4,8 +4,8 @@ import gymnasium as gym
 import pytest
 import torch
 
-from toolgym.policies.hf import HFPolicy, SamplingConfig, _top_p
-from toolgym.rollout import Collector
+from toolgym.collector import Collector
+from toolgym.llm.sampler import HFPolicy, SamplingConfig, _top_p
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate
 

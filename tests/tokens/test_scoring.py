@@ -6,7 +6,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolgym.policies.hf import HFPolicy, SamplingConfig
+from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.tokens.scoring import MIN_SHARED_PREFIX, score, shared_prefix_length
 from toolgym.tokens.trajectory import Batch
 from toolgym.train.critic import Critic

@@ -4,9 +4,9 @@ import gymnasium as gym
 import pytest
 import torch
 
-from toolgym import models
-from toolgym.policies.hf import HFPolicy, SamplingConfig
-from toolgym.rollout import Collector
+from toolgym.collector import Collector
+from toolgym.llm import models
+from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate

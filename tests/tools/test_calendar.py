@@ -21,8 +21,9 @@ from toolgym import InvalidArguments, ToolCall, ToolError, load_tasks, state_has
 from toolgym.answers import check_answer
 from toolgym.answers.model import Claim, Fact
 from toolgym.content import load_suite, load_suite_part
-from toolgym.env import Limits, ToolEnv
+from toolgym.env import ToolEnv
 from toolgym.gold import linear_extensions
+from toolgym.limits import Limits
 from toolgym.policies import OraclePolicy, play
 from toolgym.state_compare import compare_states, record_ids
 from toolgym.tasks import output_present

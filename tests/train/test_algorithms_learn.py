@@ -2,7 +2,7 @@
 
 The toy env (one question, no tools, success = the answer contains the letter 's') is registered
 here so the runs go through ``gym.make`` exactly as a user's env does. The tiny model starts near
-50% (see test_grpo.py); each run has a fixed seed, so its curve is the same on every machine.
+50% (see algos/test_grpo.py); each run has a fixed seed, so its curve is the same on every machine.
 """
 
 import json
@@ -47,10 +47,10 @@ ALGOS = {
     "grpo": {"tasks_per_step": 1, "group_size": 16},
     "rloo": {"tasks_per_step": 1, "group_size": 16},
     "ppo": {"tasks_per_step": 1, "group_size": 16, "lr": 1e-2},
-    "rest": {"tasks_per_step": 1, "group_size": 16, "rest_top_m": 4},
+    "rest": {"tasks_per_step": 1, "group_size": 16, "rest": {"top_m": 4}},
     "online-em": {"tasks_per_step": 1, "group_size": 16, "lr": 0.5},
-    "dagger": {"tasks_per_step": 1, "group_size": 16, "dagger_batch": 16},
-    "dpo": {"tasks_per_step": 4, "group_size": 4, "dpo_beta": 0.5},
+    "dagger": {"tasks_per_step": 1, "group_size": 16, "dagger": {"batch": 16}},
+    "dpo": {"tasks_per_step": 4, "group_size": 4, "dpo": {"beta": 0.5}},
 }
 
 
@@ -93,7 +93,7 @@ def test_resume_continues_exactly(algo, tmp_path):
     resumed = Trainer(killed_config, resume=True, progress=False)
     assert resumed.step == 2 and resumed.episodes == 2 * config.tasks_per_step * config.group_size
     if algo == "dagger":
-        assert len(resumed.aggregate) == rows(tmp_path / "straight")[1]["dataset_size"]
+        assert len(resumed.algorithm.aggregate) == rows(tmp_path / "straight")[1]["dataset_size"]
     resumed.run()
     assert [without_timing(r) for r in rows(tmp_path / "killed")] == [
         without_timing(r) for r in rows(tmp_path / "straight")
@@ -114,7 +114,7 @@ def test_cli_trains_dagger_and_logs_the_aggregate(tmp_path):
     assert [r["episodes"] for r in logged[:2]] == [2, 4]
     assert [r["states_added"] for r in logged[:2]] == [2, 2]  # one turn per toy episode
     assert [r["dataset_size"] for r in logged[:2]] == [2, 4]
-    assert "expert_agreement" in logged[1]  # its value is checked by hand in test_dagger.py
+    assert "expert_agreement" in logged[1]  # its value is checked by hand in algos/test_dagger.py
 
 
 def test_dpo_from_a_file_of_pairs(tmp_path):
@@ -128,8 +128,8 @@ def test_dpo_from_a_file_of_pairs(tmp_path):
             json.dumps({"chosen": chat("yes"), "rejected": chat("no")}) + "\n" for _ in range(3)
         )
     )
-    config = TrainConfig(**BASE | {"lr": 1e-3}, algo="dpo", steps=3, tasks_per_step=2, dpo_data=pairs,
-                         dpo_beta=0.5, out=tmp_path / "dpo")  # fmt: skip
+    config = TrainConfig(**BASE | {"lr": 1e-3}, algo="dpo", steps=3, tasks_per_step=2,
+                         dpo={"data": pairs, "beta": 0.5}, out=tmp_path / "dpo")  # fmt: skip
     trainer = Trainer(config, progress=False)
     assert trainer.train_tasks == ["pairs.jsonl:1", "pairs.jsonl:2", "pairs.jsonl:3"]
     steps = [trainer.train_step() for _ in range(3)]
@@ -143,9 +143,9 @@ def test_dpo_from_a_file_of_pairs(tmp_path):
     ("fields", "message"),
     [
         ({"algo": "dpo", "group_size": 1}, "algo=dpo pairs samples of a task"),
-        ({"algo": "grpo", "dpo_data": "p.jsonl"}, "dpo_data is read by algo='dpo' only"),
-        ({"algo": "online-em", "em_alpha": 0.5}, "em_alpha"),
-        ({"algo": "rest", "rest_top_m": 0}, "rest_top_m"),
+        ({"algo": "grpo", "dpo": {"data": "p.jsonl"}}, "dpo is read by algo='dpo' only"),
+        ({"algo": "online-em", "online_em": {"alpha": 0.5}}, "online_em.alpha"),
+        ({"algo": "rest", "rest": {"top_m": 0}}, "rest.top_m"),
     ],
 )
 def test_bad_algorithm_settings_are_refused(fields, message):

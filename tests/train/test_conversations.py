@@ -163,7 +163,7 @@ def test_sft_trains_on_the_jsonl_in_file_order_of_a_seeded_permutation(tmp_path)
     path = conversations_file(tmp_path)
     config = TrainConfig(
         env="toolgym/Search-v0", algo="sft", model="tiny", steps=3, tasks_per_step=2,
-        group_size=1, lr=3e-3, sft_data=path, out=tmp_path / "run", eval_tasks=1,
+        group_size=1, lr=3e-3, sft={"data": path}, out=tmp_path / "run", eval_tasks=1,
         max_new_tokens=8, checkpoint_every=3,
     )  # fmt: skip
     trainer = Trainer(config, progress=False)
@@ -176,10 +176,10 @@ def test_sft_trains_on_the_jsonl_in_file_order_of_a_seeded_permutation(tmp_path)
 
 
 def test_sft_data_is_only_for_sft_and_a_bad_file_stops_before_training(tmp_path):
-    with pytest.raises(ValueError, match="sft_data is read by algo='sft' only"):
-        TrainConfig(algo="grpo", sft_data=tmp_path / "x.jsonl")
+    with pytest.raises(ValueError, match="sft is read by algo='sft' only"):
+        TrainConfig(algo="grpo", sft={"data": tmp_path / "x.jsonl"})
     bad = write(tmp_path, [json.dumps(CHAT), '{"messages": []}'])
-    config = TrainConfig(algo="sft", model="tiny", sft_data=bad, out=tmp_path / "run")
+    config = TrainConfig(algo="sft", model="tiny", sft={"data": bad}, out=tmp_path / "run")
     with pytest.raises(ValueError, match=r"chats.jsonl:2: messages: List should have at least 2"):
         Trainer(config, progress=False)
 
@@ -191,7 +191,7 @@ def test_cli_reports_a_bad_sft_file_and_exits_2(tmp_path):
 
     bad = write(tmp_path, ["{oops"])
     result = CliRunner().invoke(
-        app, ["train", "--algo", "sft", "--model", "tiny", "--set", f"sft_data={bad}",
+        app, ["train", "--algo", "sft", "--model", "tiny", "--set", f"sft.data={bad}",
               "--out", str(tmp_path / "run")],
     )  # fmt: skip
     assert result.exit_code == 2

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Segment, Trajectory, collate
+from toolgym.train.algos.dpo import dpo_step
+from toolgym.train.algos.online_em import online_em_step
+from toolgym.train.algos.rest import rest_step
 from toolgym.train.losses import dpo_loss, reward_weighted_nll, sequence_logprobs
 from toolgym.train.online_em import OnlineEM, importance_weights, robbins_monro, stepsize
 from toolgym.train.preferences import preference_dataset
 from toolgym.train.selection import preference_pairs, rest_selection, rest_weights
-from toolgym.train.steps import dpo_step, online_em_step, rest_step
 
 # ----------------------------------------------------------------------------------- ReST
 

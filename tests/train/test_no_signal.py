@@ -6,9 +6,10 @@ import logging
 import pytest
 
 import toolgym  # noqa: F401  (registers the bundled envs)
+from toolgym.train.algos import has_reward_signal
 from toolgym.train.config import TrainConfig
 from toolgym.train.loop import Trainer
-from toolgym.train.rollouts import NoRewardSignal, has_reward_signal
+from toolgym.train.rollouts import NoRewardSignal
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import gymnasium as gym
 import pytest
 
 import toolgym  # noqa: F401  (registers the bundled envs)
+from toolgym.collector import Collector
 from toolgym.policies import OpenAIConfig
-from toolgym.rollout import Collector
 from toolgym.serve import background_server
 from toolgym.tokens.env import Generation
 from toolgym.users import EndpointBackend, LLMUser

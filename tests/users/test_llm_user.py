@@ -10,10 +10,10 @@ import torch
 from typer.testing import CliRunner
 
 import toolgym  # noqa: F401  (registers the bundled envs)
-from toolgym import models
 from toolgym.cli import app as cli_app
+from toolgym.collector import Collector
+from toolgym.llm import models
 from toolgym.policies import OpenAIConfig
-from toolgym.rollout import Collector
 from toolgym.serve import background_server, create_app
 from toolgym.tokens.env import Generation, TokenEnv
 from toolgym.users import (

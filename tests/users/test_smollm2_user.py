@@ -4,7 +4,7 @@ import gymnasium as gym
 import pytest
 
 import toolgym  # noqa: F401  (registers the bundled envs)
-from toolgym import models
+from toolgym.llm import models
 from toolgym.policies import OpenAIConfig, OraclePolicy, play
 from toolgym.serve import background_server, create_app
 from toolgym.users import EndpointBackend, LLMUser, LocalBackend

@@ -70,9 +70,9 @@ def test_a_step_whose_users_all_failed_stops_with_a_clear_error(tmp_path, user_s
 
 
 def test_cli_overrides_reach_the_user_config(tmp_path):
-    from toolgym.cli import _parse_overrides
+    from toolgym.cli_config import parse_sets
 
-    parsed = _parse_overrides(["user.kind=llm", "user.seed=3", "lr=0.001"])
+    parsed = parse_sets(["user.kind=llm", "user.seed=3", "lr=0.001"])
     assert parsed == {"user": {"kind": "llm", "seed": 3}, "lr": 0.001}
     settings = TrainConfig.model_validate(parsed)
     assert settings.user.kind == "llm" and settings.user.seed == 3

@@ -29,11 +29,11 @@ import gymnasium as gym
 
 from toolgym.bfcl.data import BFCLEntry, load_category
 from toolgym.bfcl.matcher import match_calls
-from toolgym.env import choose_task, copy_messages
+from toolgym.episode import copy_messages
 from toolgym.formats import FormatName, get_format
 from toolgym.formats.base import ParsedTurn, action_problem, shown_action
 from toolgym.spaces import Messages, Text
-from toolgym.tasks import Task
+from toolgym.tasks import Task, choose_task
 
 MAX_ACTION_CHARS = 32_768
 

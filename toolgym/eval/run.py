@@ -21,12 +21,13 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 import gymnasium as gym
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from tqdm.auto import tqdm
 
+from toolgym.episode import succeeded
 from toolgym.eval.metrics import (
     FAILURE_KINDS,
     UNSCORED_FAILURES,
@@ -34,34 +35,22 @@ from toolgym.eval.metrics import (
     ks_up_to,
     mean_over_tasks,
 )
-from toolgym.policies.reference import EpisodeResult, OraclePolicy, RandomPolicy, TextPolicy, play
+from toolgym.policies.factory import AgentConfig, make_agent
+from toolgym.policies.play import EpisodeResult, TextPolicy, play
 from toolgym.runlog import run_log
+from toolgym.tasks import Split
 from toolgym.users.config import UserConfig
 
-AgentName = Literal["hf", "openai", "oracle", "random"]
 TOOL_TIMINGS = ("validate", "execute")
 
 
-class EvalConfig(BaseModel):
-    """What to evaluate, how many times, and where to write it."""
+class EvalConfig(AgentConfig):
+    """What to evaluate (the agent fields of ``AgentConfig``), how many times, and where to write it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    env: str = Field(description="Gymnasium id of the env.")
-    agent: AgentName = Field(default="oracle", description="hf, openai, oracle or random.")
-    model: str | None = Field(
-        default=None, description="hf: smollm2-135m or tiny; openai: the served model id."
-    )
-    base_url: str | None = Field(default=None, description="openai: the API root (.../v1).")
-    tool_mode: Literal["text", "native"] = Field(
-        default="text", description="openai: tools in the prompt text, or the API's tools=."
-    )
-    k: int = Field(default=1, ge=1, le=64, description="Samples per task.")
-    split: Literal["train", "test"] = Field(default="test", description="Task split.")
+    env: str = Field(description="Gymnasium id of the env, e.g. toolgym/Calendar-v0.")
+    k: int = Field(default=1, ge=1, le=64, description="Samples per task (pass@k, pass^k).")
+    split: Split = Field(default="test", description="Which task split.")
     limit: int | None = Field(default=None, ge=1, description="Only the first N tasks.")
-    temperature: float = Field(default=0.7, ge=0, description="hf/openai sampling temperature.")
-    max_new_tokens: int = Field(default=256, ge=1, description="hf/openai tokens per turn.")
-    seed: int = Field(default=0, ge=0, description="Seed of sampling and random agents.")
     user: UserConfig = Field(default_factory=UserConfig, description="The simulated user.")
     out: Path = Field(default=Path("runs/eval"), description="Run directory.")
 
@@ -146,7 +135,7 @@ def _episode(
     wall = time.perf_counter() - start
     tool = sum(timings.get(k, 0.0) - before[k] for k in TOOL_TIMINGS)
     user = timings.get("user", 0.0) - before["user"]
-    success = result.components.get("completion", 0.0) == 1.0
+    success = succeeded(result.components)
     steps = [
         {"reward": reward, "components": components}
         for reward, components in zip(result.step_rewards, result.step_components, strict=True)
@@ -180,36 +169,12 @@ _MaskView = Callable[[EpisodeResult, Any], dict[str, list[Any]] | None]
 
 
 def _agent(config: EvalConfig) -> tuple[Callable[[int], TextPolicy], _MaskView]:
-    """A policy per episode seed, and the mask view (tokenizer) of the run."""
-    from toolgym import models
+    """A policy per episode seed, and the mask view of the run (the local model's tokenizer, else tiny's)."""
+    from toolgym.llm import models
 
-    if config.agent == "oracle":
-        return (lambda seed: OraclePolicy()), _mask_view(models.tiny_tokenizer())
-    if config.agent == "random":
-        return (lambda seed: RandomPolicy(seed)), _mask_view(models.tiny_tokenizer())
-    if config.agent == "hf":
-        from toolgym.policies.hf import HFTextPolicy, SamplingConfig
-
-        name = config.model or "smollm2-135m"
-        model, tokenizer = models.load(name)  # type: ignore[arg-type]
-        sampling = SamplingConfig(config.temperature, 1.0, config.max_new_tokens, config.seed)
-        shared = HFTextPolicy(model, tokenizer, sampling)
-        return (lambda seed: shared), _mask_view(tokenizer)
-    from toolgym.policies.openai import OpenAIConfig, OpenAIPolicy
-
-    if config.base_url is None or config.model is None:
-        raise ValueError("--agent openai needs --base-url and --model")
-    client = OpenAIPolicy(
-        OpenAIConfig(
-            base_url=config.base_url,
-            model=config.model,
-            temperature=config.temperature,
-            max_tokens=config.max_new_tokens,
-            seed=config.seed,
-            tool_mode=config.tool_mode,
-        )
-    )
-    return (lambda seed: cast(TextPolicy, client)), _mask_view(models.tiny_tokenizer())
+    agent = make_agent(config)
+    tokenizer = agent.tokenizer if agent.tokenizer is not None else models.tiny_tokenizer()
+    return agent.policy, _mask_view(tokenizer)
 
 
 def _mask_view(tokenizer: Any) -> _MaskView:

@@ -1,19 +1,9 @@
 """Reward components (format, step-wise match, ToolRL, task completion), the Rubric, the LLM judge."""
 
 from toolgym.rewards import components
-from toolgym.rewards.components import (
-    CompletionCheck,
-    completion_check,
-    completion_report,
-    same_calls,
-)
-from toolgym.rewards.judge import (
-    JUDGE_REWARDS,
-    LLMJudge,
-    Verdict,
-    default_judge_prompt,
-    parse_verdict,
-)
+from toolgym.rewards.components import CompletionCheck, completion_check, completion_report
+from toolgym.rewards.judge import LLMJudge, default_judge_prompt, parse_verdict
+from toolgym.rewards.judge_reward import JUDGE_REWARDS, JudgeReward
 from toolgym.rewards.registry import EPISODE_REWARDS, STEP_REWARDS, episode_reward, step_reward
 from toolgym.rewards.rubric import Rubric
 from toolgym.rewards.toolrl import toolrl_correctness
@@ -24,15 +14,14 @@ __all__ = [
     "completion_report",
     "EPISODE_REWARDS",
     "JUDGE_REWARDS",
+    "JudgeReward",
     "LLMJudge",
     "STEP_REWARDS",
     "Rubric",
-    "Verdict",
     "components",
     "default_judge_prompt",
     "episode_reward",
     "parse_verdict",
-    "same_calls",
     "step_reward",
     "toolrl_correctness",
 ]

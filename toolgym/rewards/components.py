@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -10,13 +9,7 @@ from typing import Any, Literal
 from toolgym.episode import Episode, Turn
 from toolgym.rewards.registry import episode_reward, step_reward
 from toolgym.rewards.toolrl import toolrl_correctness
-from toolgym.suite import arguments_key
 from toolgym.tooling import ToolCall
-
-
-def same_calls(predicted: Sequence[ToolCall], gold: Sequence[ToolCall]) -> bool:
-    """Exact match of two turns' calls: names and canonical arguments, compared as multisets."""
-    return Counter(map(arguments_key, predicted)) == Counter(map(arguments_key, gold))
 
 
 @step_reward("format")

@@ -3,12 +3,13 @@
 The judge fills a prompt template (``prompts/judge.md`` by default, ``string.Template``
 placeholders ``$instruction``, ``$context``, ``$answer``, ``$reference``, ``$required``) from the
 task and the episode's final answer, sends it to a chat backend (a local model or any
-OpenAI-compatible endpoint, see :mod:`toolgym.users.backends`) and reads the reply strictly: the
+OpenAI-compatible endpoint, see :mod:`toolgym.llm.backends`) and reads the reply strictly: the
 reply must end with exactly one line ``VERDICT: PASS`` or ``VERDICT: FAIL``. Anything else is a
 judge failure, reported with its reason, never guessed at.
 
 In an env (``ToolEnv(..., judge=LLMJudge(backend))``) the judge runs once, when an episode ends,
-and adds two end-of-episode components: ``judge`` (1.0 on PASS, else 0.0) and ``judge_failed``
+as the rubric components of :class:`~toolgym.rewards.judge_reward.JudgeReward`, which add two
+end-of-episode components: ``judge`` (1.0 on PASS, else 0.0) and ``judge_failed``
 (1.0 when no verdict could be obtained: backend error or unreadable reply). The verdict, its raw
 reply and its error are in ``info["toolgym"]["judge"]``. An episode that ended without a final
 answer is not sent to the model: there is nothing to judge, so it fails (``passed=False``) without
@@ -21,15 +22,13 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
 from toolgym.answers.model import Fact, RequiredOutput
-from toolgym.episode import Episode
-from toolgym.rewards.registry import EpisodeReward
+from toolgym.episode import Episode, Verdict
+from toolgym.llm.backends import BackendError, ChatBackend
 from toolgym.tasks import Task
-from toolgym.users.backends import BackendError, ChatBackend
 
 PLACEHOLDERS: frozenset[str] = frozenset(
     {"instruction", "context", "answer", "reference", "required"}
@@ -40,26 +39,6 @@ VERDICT_LINE = re.compile(r"VERDICT: (PASS|FAIL)")
 """A verdict line, matched against a whole stripped line (case-sensitive)."""
 
 _EXPECTED = "expected a last line 'VERDICT: PASS' or 'VERDICT: FAIL'"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the judge decided about one episode.
-
-    Attributes:
-        passed: ``True`` (PASS), ``False`` (FAIL, or nothing to judge), or ``None`` when no
-            verdict could be obtained (see ``error``).
-        raw: The judge model's reply, exactly as received (``""`` when none came).
-        error: Why there is no verdict (backend failure, unreadable reply); ``None`` otherwise.
-    """
-
-    passed: bool | None
-    raw: str
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, bool | str | None]:
-        """JSON-able form (``info["toolgym"]["judge"]``)."""
-        return {"passed": self.passed, "error": self.error, "raw": self.raw}
 
 
 def default_judge_prompt() -> str:
@@ -171,7 +150,7 @@ class LLMJudge:
 
         Args:
             backend: The judge model (``LocalBackend``, ``EndpointBackend``, or any
-                :class:`~toolgym.users.backends.ChatBackend`). Use greedy or low-temperature
+                :class:`~toolgym.llm.backends.ChatBackend`). Use greedy or low-temperature
                 sampling for reproducible verdicts.
             prompt_template: A ``string.Template`` with placeholders among ``$instruction``,
                 ``$context``, ``$answer`` (required), ``$reference`` and ``$required``; write a
@@ -244,19 +223,3 @@ class LLMJudge:
                 None, verdict.raw, f"{verdict.error} (the reply was cut at the token limit)"
             )
         return verdict
-
-
-def judge_passed(episode: Episode) -> float:
-    """1.0 if the episode's judge verdict is PASS, else 0.0 (FAIL, no verdict, not judged)."""
-    verdict = episode.judge_verdict
-    return float(verdict is not None and verdict.passed is True)
-
-
-def judge_failed(episode: Episode) -> float:
-    """1.0 if no verdict could be obtained (backend failure, unreadable reply, not judged)."""
-    verdict = episode.judge_verdict
-    return float(verdict is None or verdict.passed is None)
-
-
-JUDGE_REWARDS: dict[str, EpisodeReward] = {"judge": judge_passed, "judge_failed": judge_failed}
-"""The judge's end-of-episode components, read from ``Episode.judge_verdict``."""

@@ -43,7 +43,7 @@ def create_app(
     """An ASGI app that serves ``model`` under the name ``model_name``.
 
     Args:
-        model: A transformers causal LM (eval mode), e.g. from ``toolgym.models.load``.
+        model: A transformers causal LM (eval mode), e.g. from ``toolgym.llm.models.load``.
         tokenizer: Its tokenizer, with a chat template.
         model_name: The name clients put in ``model`` (listed by ``GET /v1/models``).
         tool_format: How tools in a request are shown to the model and its calls read back.

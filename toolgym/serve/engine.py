@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 from toolgym.formats import FormatName, get_format
-from toolgym.policies.hf import HFPolicy, SamplingConfig
+from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.serve.prompt import conversation, tool_parameters, visible_tools
 from toolgym.serve.protocol import ChatCompletion, ChatCompletionRequest, Usage
 from toolgym.serve.reply import build_choice, cut_at_stop

@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 
 from toolgym.formats import FormatName
-from toolgym.models import ModelName
+from toolgym.llm.models import ModelName
 from toolgym.serve.app import create_app
 
 
@@ -32,10 +32,10 @@ def serve(
     default_max_tokens: int = 512,
     log_level: str = "info",
 ) -> None:
-    """Load a local model (``toolgym.models.load``) and serve it until interrupted.
+    """Load a local model (``toolgym.llm.models.load``) and serve it until interrupted.
 
     Args:
-        model: A name ``toolgym.models.load`` accepts.
+        model: A name ``toolgym.llm.models.load`` accepts.
         host: Interface to bind (``0.0.0.0`` for every interface).
         port: TCP port.
         tool_format: How tools in a request are shown to the model and its calls read back.
@@ -43,7 +43,7 @@ def serve(
         default_max_tokens: Token budget of a request that sets none.
         log_level: uvicorn's log level.
     """
-    from toolgym import models
+    from toolgym.llm import models
 
     loaded, tokenizer = models.load(model)
     app = create_app(

@@ -100,9 +100,6 @@ class TokenEnv(gym.Wrapper):
         )
         if over_budget:  # no room was left for this turn: do not pass a cut-off reply to the env
             return self._out_of_tokens(traj)
-        expert = getattr(self.env.unwrapped, "expert_message", None)
-        if expert is not None:
-            traj.expert.append(expert())
         start, timings = time.perf_counter(), self.env.unwrapped.timings  # type: ignore[attr-defined]
         user_before = timings["user"]
         messages, reward, terminated, truncated, info = self.env.step(self.chat.decode(ids))

@@ -43,7 +43,8 @@ class Trajectory:
         timings: Seconds spent in generate / env (parse, validate, execute) / user (the
             simulated user's model) / render (tokenise).
         expert: The env's expert message (its gold next step) at the state each assistant turn
-            was taken in, one per turn the env saw (DAgger's labels); empty for envs without one.
+            was taken in, one per turn the env saw (DAgger's labels, filled by its ``ExpertLabels``
+            wrapper in ``train/algos/dagger.py``); empty otherwise.
         error: The traceback of an exception that escaped the env (``end_reason="env_error"``).
     """
 

@@ -1,7 +1,8 @@
-"""Training: advantages and losses (one function per equation), steps, and the loop.
+"""Training: advantages and losses (one function per equation), the algorithms, and the loop.
 
 ``Trainer(TrainConfig(...)).run()`` or ``toolgym train``: SFT, GRPO, RLOO, REINFORCE, PPO, ReST,
-online EM, DAgger and DPO on toolgym token streams (``updates.py``: one method per algorithm). ``Trainer`` is imported on first use, so reading a config needs no torch.
+online EM, DAgger and DPO on toolgym token streams (``algos/``: one file per algorithm, and the
+registry). ``Trainer`` is imported on first use, so reading a config needs no torch.
 """
 
 from typing import Any

@@ -1,4 +1,11 @@
-"""The one typed training config: a TOML file, CLI overrides, validated with messages that say how to fix."""
+"""The one typed training config: a TOML file, CLI overrides, validated with messages that say how to fix.
+
+``TrainConfig`` holds the settings every algorithm reads (model, sampling, optimizer, schedule,
+the clipped policy-gradient terms shared by GRPO/RLOO/REINFORCE/PPO, evaluation) and one table per
+algorithm with settings of its own (``ppo.clip_value``, ``dpo.beta``, ...). A table is named after
+its algorithm (``-`` -> ``_``) and may be set only when that algorithm runs; a run's
+``config.json`` holds the running algorithm's table only.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,130 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from toolgym.users.config import UserConfig
 
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
 Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo", "rest", "online-em", "dagger", "dpo"]
 Schedule = Literal["constant", "linear", "cosine"]
+
+# Flat field names of earlier configs -> where they live now (refused with this hint).
+MOVED = {
+    "sft_data": "sft.data",
+    "scale_rewards": "grpo.scale_rewards",
+    "std_ddof": "grpo.std_ddof",
+    "gamma": "ppo.gamma",
+    "lam": "ppo.lam",
+    "vf_coef": "ppo.vf_coef",
+    "value_clip": "ppo.clip_value",
+    "critic": "ppo.critic",
+    "kl_in_reward": "ppo.kl_in_reward",
+    "whiten_advantages": "ppo.whiten_advantages",
+    "rest_top_m": "rest.top_m",
+    "em_t0": "online_em.t0",
+    "em_alpha": "online_em.alpha",
+    "em_eps": "online_em.eps",
+    "em_baseline": "online_em.baseline",
+    "em_off_policy": "online_em.off_policy",
+    "em_clip": "online_em.clip",
+    "dagger_batch": "dagger.batch",
+    "dpo_beta": "dpo.beta",
+    "dpo_data": "dpo.data",
+}
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SFTConfig(_Table):
+    """``algo=sft``: supervised fine-tuning on oracle trajectories or a file of conversations."""
+
+    data: Path | None = Field(
+        default=None,
+        description='A JSONL of conversations ({"messages": [...], "tools"?: [...]}, OpenAI '
+        "shape) to train on instead of the env's oracle trajectories.",
+    )
+
+
+class GRPOConfig(_Table):
+    """``algo=grpo``: how a group's rewards become advantages (RLOO and REINFORCE have no knobs)."""
+
+    scale_rewards: bool = Field(
+        default=True, description="Divide by the group std (off = Dr. GRPO)."
+    )
+    std_ddof: int = Field(default=1, ge=0, le=1, description="Group std degrees of freedom.")
+
+
+class PPOConfig(_Table):
+    """``algo=ppo``: GAE over generated tokens and a clipped critic."""
+
+    gamma: float = Field(default=1.0, ge=0, le=1, description="Discount over generated tokens.")
+    lam: float = Field(default=0.95, ge=0, le=1, description="GAE lambda.")
+    vf_coef: float = Field(default=0.5, ge=0, description="Value-loss weight.")
+    clip_value: float = Field(default=0.2, gt=0, description="Value update clip range.")
+    critic: Literal["shared", "separate"] = Field(
+        default="shared", description="Value head on the policy body or on a copy."
+    )
+    kl_in_reward: float = Field(
+        default=0.0, ge=0, description="Per-token KL-to-reference penalty in the reward."
+    )
+    whiten_advantages: bool = Field(
+        default=True, description="Normalise advantages over the batch."
+    )
+
+
+class ReSTConfig(_Table):
+    """``algo=rest``: which of each task's samples are kept."""
+
+    top_m: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keep each task's m best samples with reward > 0 (unset: every success).",
+    )
+
+
+class OnlineEMConfig(_Table):
+    """``algo=online-em``: the Robbins-Monro stepsizes and the importance weights."""
+
+    t0: float = Field(default=0.0, ge=0, description="Stepsize (t + t0)^-alpha.")
+    alpha: float = Field(default=0.6, gt=0.5, le=1, description="Stepsize exponent alpha.")
+    eps: float = Field(default=1e-3, gt=0, description="Floor of M in G / M.")
+    baseline: bool = Field(default=False, description="Subtract the moving average reward in G.")
+    off_policy: bool = Field(
+        default=False,
+        description="Self-normalised importance weights pi/pi_old (for reused rollouts: "
+        "epochs or minibatches > 1).",
+    )
+    clip: float | None = Field(default=None, gt=0, description="Cap each importance ratio at this.")
+
+
+class DAggerConfig(_Table):
+    """``algo=dagger``: fitting the aggregate of expert-labelled states."""
+
+    batch: int = Field(
+        default=8, ge=1, description="Labelled states per update over the aggregate."
+    )
+
+
+class DPOConfig(_Table):
+    """``algo=dpo``: the preference loss and where its pairs come from."""
+
+    beta: float = Field(default=0.1, gt=0, description="Inverse temperature beta.")
+    data: Path | None = Field(
+        default=None,
+        description='A JSONL of pairs ({"chosen": {"messages": [...]}, "rejected": {...}}) to '
+        "train on instead of best-vs-worst pairs from rollout groups.",
+    )
 
 
 class TrainConfig(BaseModel):
@@ -38,11 +162,6 @@ class TrainConfig(BaseModel):
         "(e.g. --set user.kind=llm --set user.cache=runs/users.sqlite; fields of UserConfig).",
     )
     init: Path | None = Field(default=None, description="Start from this run's latest checkpoint.")
-    sft_data: Path | None = Field(
-        default=None,
-        description='SFT only: a JSONL of conversations ({"messages": [...], "tools"?: [...]}, '
-        "OpenAI shape) to train on instead of the env's oracle trajectories.",
-    )
     out: Path = Field(default=Path("runs/latest"), description="Run directory.")
     steps: int = Field(
         default=50, ge=1, description="Iterations: rollout (or data), then the algorithm's updates."
@@ -78,55 +197,21 @@ class TrainConfig(BaseModel):
     beta: float = Field(default=0.0, ge=0, description="k3 KL weight; 0 skips the reference model.")
     entropy_coef: float = Field(default=0.0, ge=0, description="Entropy bonus weight.")
     aggregation: Aggregation = Field(default="token_mean", description="Loss reduction.")
-    scale_rewards: bool = Field(
-        default=True, description="GRPO: divide by the group std (off = Dr. GRPO)."
+    sft: SFTConfig = Field(default_factory=SFTConfig, description="algo=sft only: its settings.")
+    grpo: GRPOConfig = Field(
+        default_factory=GRPOConfig, description="algo=grpo only: its settings."
     )
-    std_ddof: int = Field(default=1, ge=0, le=1, description="GRPO: std degrees of freedom.")
-    gamma: float = Field(
-        default=1.0, ge=0, le=1, description="PPO: discount over generated tokens."
+    ppo: PPOConfig = Field(default_factory=PPOConfig, description="algo=ppo only: its settings.")
+    rest: ReSTConfig = Field(
+        default_factory=ReSTConfig, description="algo=rest only: its settings."
     )
-    lam: float = Field(default=0.95, ge=0, le=1, description="PPO: GAE lambda.")
-    vf_coef: float = Field(default=0.5, ge=0, description="PPO: value-loss weight.")
-    value_clip: float = Field(default=0.2, gt=0, description="PPO: value update clip range.")
-    critic: Literal["shared", "separate"] = Field(
-        default="shared", description="PPO: value head on the policy body or on a copy."
+    online_em: OnlineEMConfig = Field(
+        default_factory=OnlineEMConfig, description="algo=online-em only: its settings."
     )
-    kl_in_reward: float = Field(
-        default=0.0, ge=0, description="PPO: per-token KL-to-reference penalty in the reward."
+    dagger: DAggerConfig = Field(
+        default_factory=DAggerConfig, description="algo=dagger only: its settings."
     )
-    whiten_advantages: bool = Field(
-        default=True, description="PPO: normalise advantages over the batch."
-    )
-    rest_top_m: int | None = Field(
-        default=None,
-        ge=1,
-        description="ReST: keep each task's m best samples with reward > 0 (unset: every success).",
-    )
-    em_t0: float = Field(default=0.0, ge=0, description="Online EM: stepsize (t + t0)^-alpha.")
-    em_alpha: float = Field(
-        default=0.6, gt=0.5, le=1, description="Online EM: stepsize exponent alpha."
-    )
-    em_eps: float = Field(default=1e-3, gt=0, description="Online EM: floor of M in G / M.")
-    em_baseline: bool = Field(
-        default=False, description="Online EM: subtract the moving average reward in G."
-    )
-    em_off_policy: bool = Field(
-        default=False,
-        description="Online EM: self-normalised importance weights pi/pi_old (for reused "
-        "rollouts: epochs or minibatches > 1).",
-    )
-    em_clip: float | None = Field(
-        default=None, gt=0, description="Online EM: cap each importance ratio at this."
-    )
-    dagger_batch: int = Field(
-        default=8, ge=1, description="DAgger: labelled states per update over the aggregate."
-    )
-    dpo_beta: float = Field(default=0.1, gt=0, description="DPO: inverse temperature beta.")
-    dpo_data: Path | None = Field(
-        default=None,
-        description='DPO: a JSONL of pairs ({"chosen": {"messages": [...]}, "rejected": {...}}) '
-        "to train on instead of best-vs-worst pairs from rollout groups.",
-    )
+    dpo: DPOConfig = Field(default_factory=DPOConfig, description="algo=dpo only: its settings.")
     stop_after_no_signal: int = Field(
         default=5,
         ge=0,
@@ -143,19 +228,48 @@ class TrainConfig(BaseModel):
     checkpoint_every: int = Field(default=10, ge=1, description="Save a checkpoint every N steps.")
     seed: int = Field(default=0, ge=0, description="Seed of everything random in the run.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_moved_and_foreign_tables(cls, data: Any) -> Any:
+        """Refuse the old flat names (naming the new one) and tables of algorithms not running."""
+        if not isinstance(data, Mapping):
+            return data
+        for old, new in MOVED.items():
+            if old in data:
+                raise ValueError(f"{old} moved: set {new}")
+        algo = data.get("algo", cls.model_fields["algo"].default)
+        for table in ALGO_TABLES:
+            if table in data and table != table_name(str(algo)):
+                raise ValueError(f"{table} is read by algo={table.replace('_', '-')!r} only "
+                                 f"(algo={algo!r})")  # fmt: skip
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         if self.algo in ("grpo", "rloo") and self.group_size < 2:
             raise ValueError(f"algo={self.algo} compares samples of a task: set group_size >= 2")
-        if self.algo == "dpo" and self.dpo_data is None and self.group_size < 2:
-            raise ValueError("algo=dpo pairs samples of a task: set group_size >= 2 (or dpo_data)")
-        if self.sft_data is not None and self.algo != "sft":
-            raise ValueError(f"sft_data is read by algo='sft' only (algo={self.algo!r})")
-        if self.dpo_data is not None and self.algo != "dpo":
-            raise ValueError(f"dpo_data is read by algo='dpo' only (algo={self.algo!r})")
+        if self.algo == "dpo" and self.dpo.data is None and self.group_size < 2:
+            raise ValueError("algo=dpo pairs samples of a task: set group_size >= 2 (or dpo.data)")
         if self.aggregation == "constant" and self.max_new_tokens <= 0:
             raise ValueError("aggregation='constant' divides by max_new_tokens: set it > 0")
         return self
+
+    @model_serializer(mode="wrap")
+    def _running_table_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumps (``config.json``) keep the running algorithm's table only, so they validate again."""
+        data: dict[str, Any] = handler(self)
+        for table in ALGO_TABLES:
+            if table != table_name(self.algo):
+                data.pop(table, None)
+        return data
+
+
+ALGO_TABLES = ("sft", "grpo", "ppo", "rest", "online_em", "dagger", "dpo")
+
+
+def table_name(algo: str) -> str:
+    """The TrainConfig table of ``algo``'s own settings (``online-em`` -> ``online_em``)."""
+    return algo.replace("-", "_")
 
 
 def load_config(path: Path | None, overrides: dict[str, object]) -> TrainConfig:

@@ -1,5 +1,8 @@
-"""The training loop: rollout -> advantages -> K epochs x minibatches -> AdamW step -> log.
+"""The training loop: each step, the configured algorithm's update (``algos/``) -> schedule -> log.
 
+The trainer keeps the run's plumbing (model, environments, collectors, evaluation, checkpoints,
+logs, the reward-signal watch) and composes the algorithm of ``config.algo`` from
+``algos.ALGORITHMS``, which says what it needs (a reference, a critic, its optimizer, its data).
 ``Trainer(config).run()`` writes a run directory: ``config.json``, ``metrics.jsonl`` (one line per
 step, evaluations included), atomic checkpoints, ``learning_curve.png``. Everything random comes
 from ``config.seed``; ``Trainer(config, resume=True)`` continues a killed run exactly.
@@ -23,39 +26,33 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from toolgym import models
-from toolgym.policies.hf import HFPolicy, SamplingConfig
-from toolgym.rollout import Collector
+from toolgym.collector import Collector
+from toolgym.llm import models
+from toolgym.llm.backends import LocalBackend
+from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.runlog import run_log
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Trajectory, collate
 from toolgym.train import checkpoint
+from toolgym.train.algos import ALGORITHMS
 from toolgym.train.config import TrainConfig
-from toolgym.train.conversations import sft_dataset
-from toolgym.train.critic import Critic
-from toolgym.train.dagger import Aggregate, Demonstration
-from toolgym.train.online_em import OnlineEM
 from toolgym.train.plot import plot_learning_curve
-from toolgym.train.preferences import Pair, preference_dataset
 from toolgym.train.rollouts import (
     NoRewardSignal,
     Rollout,
     broken_counts,
-    has_reward_signal,
     no_signal_advice,
     solved_advice,
     success_rate,
     without_broken_groups,
 )
-from toolgym.train.updates import Updates
-from toolgym.users.backends import LocalBackend
 
 logger = logging.getLogger("toolgym")
 
 
-class Trainer(Updates):
-    """One training run (see the module docstring)."""
+class Trainer:
+    """One training run (see the module docstring); satisfies the algorithms' ``Run``."""
 
     def __init__(self, config: TrainConfig, *, resume: bool = False, progress: bool = True) -> None:
         """Load the model, environments and optimizer; with ``resume`` restore the run's latest checkpoint."""
@@ -74,10 +71,10 @@ class Trainer(Updates):
             enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
         self.user_backend = self._policy_as_user() if config.user.model == "policy" else None
-        kl = config.algo not in ("sft", "dagger") and (config.beta > 0 or config.kl_in_reward > 0)
-        self.reference = self._frozen_copy() if kl or config.algo == "dpo" else None
-        self.critic = Critic(self.model, config.critic) if config.algo == "ppo" else None
-        self.optimizer = self._optimizer()
+        self.algorithm = ALGORITHMS[config.algo](config)
+        self.reference = self._frozen_copy() if self.algorithm.needs.reference else None
+        self.algorithm.build(self.model)
+        self.optimizer = self.algorithm.optimizer(self.model)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         sampling = SamplingConfig(
             config.temperature, config.top_p, config.max_new_tokens, config.seed
@@ -85,18 +82,10 @@ class Trainer(Updates):
         self.policy = HFPolicy(
             self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling
         )
-        self.collector, self.eval_collector = self._collector("train"), self._collector("test")
-        self.sft_data = self._read_sft_data()
-        self.preference_data = self._read_preference_data()
-        data = self.sft_data or self.preference_data
-        self.train_tasks = list(data) if data else self._env_tasks("train")
-        self.aggregate = Aggregate()  # DAgger's dataset
-        if (
-            config.algo == "dagger"
-            and getattr(self._env("train").unwrapped, "expert_message", None) is None
-        ):
-            raise ValueError(f"algo=dagger labels states with the env's expert_message(), and "
-                             f"{config.env} has none (ToolEnv and BFCLEnv do)")  # fmt: skip
+        self.collector = self.algorithm.collector(lambda: self.env("train"), self.chat, self.policy)
+        self.eval_collector = Collector(lambda: self.env("test"), self.chat, self.policy,
+                                        max_tokens=config.max_tokens, progress=False)  # fmt: skip
+        self.train_tasks = self.algorithm.prepare(self) or self._env_tasks("train")
         self.episodes = 0  # env episodes consumed so far: rollouts and oracle demonstrations
         self.test_tasks = self._env_tasks("test")[: config.eval_tasks]
         self.order = np.random.default_rng(config.seed).permutation(len(self.train_tasks)).tolist()
@@ -156,10 +145,10 @@ class Trainer(Updates):
         return final
 
     def train_step(self) -> dict[str, Any]:
-        """One iteration of the configured algorithm (``updates.py``): its tasks, then its update."""
+        """One iteration of the configured algorithm (``algos/``): its tasks, then its update."""
         start = time.perf_counter()
         tasks = self._next_tasks()
-        metrics = self._update(tasks)
+        metrics = self.algorithm.update(self, tasks)
         # An iteration without an update (ReST kept nothing, DPO found no pair) still advances
         # the schedule, which counts iterations; torch warns about that order.
         with warnings.catch_warnings():
@@ -182,7 +171,7 @@ class Trainer(Updates):
         A flat step where every episode succeeded (the tasks are solved) is warned about but
         never stops the run: only runs that cannot learn are stopped.
         """
-        if has_reward_signal(metrics, self.config.algo):
+        if self.algorithm.has_signal(metrics):
             self.flat_steps = 0
             metrics["no_signal"] = 0.0
             return
@@ -241,7 +230,7 @@ class Trainer(Updates):
             "\n".join(lines) + "\n", encoding="utf-8"
         )
 
-    def _rollout(self, tasks: list[str], *, score_reference: bool = True) -> Rollout:
+    def rollout(self, tasks: list[str], *, score_reference: bool = True) -> Rollout:
         """Sample ``group_size`` episodes per task with the current policy; score the reference."""
         self.model.eval()
         seed = self.config.seed * 1_000_003 + self.step
@@ -278,7 +267,8 @@ class Trainer(Updates):
             temperature=user.temperature, max_new_tokens=user.max_tokens, frozen_copy=True,
         )  # fmt: skip
 
-    def _env(self, split: str) -> gym.Env:
+    def env(self, split: str) -> gym.Env:
+        """A fresh text-level env of the configured id: its user simulator and reward weights."""
         user = self.config.user
         fields: dict[str, Any] = {
             "user": user.build(self.user_backend) if self.user_backend else user
@@ -288,44 +278,7 @@ class Trainer(Updates):
         return gym.make(self.config.env, split=split, **fields)
 
     def _env_tasks(self, split: str) -> list[str]:
-        return [t.id for t in self._env(split).unwrapped.tasks]  # type: ignore[attr-defined]
-
-    def _read_sft_data(self) -> dict[str, Trajectory]:
-        """The JSONL conversations of ``sft_data`` as token streams, all checked before training."""
-        if self.config.sft_data is None:
-            return {}
-        tool_format = self._env("train").unwrapped.tool_format  # type: ignore[attr-defined]
-        return sft_dataset(self.config.sft_data, self.chat, tool_format, self.config.max_tokens)
-
-    def _read_preference_data(self) -> dict[str, Pair]:
-        """The JSONL pairs of ``dpo_data`` as (chosen, rejected) streams, all checked up front."""
-        if self.config.dpo_data is None:
-            return {}
-        tool_format = self._env("train").unwrapped.tool_format  # type: ignore[attr-defined]
-        return preference_dataset(
-            self.config.dpo_data, self.chat, tool_format, self.config.max_tokens
-        )
-
-    def _optimizer(self) -> torch.optim.Optimizer:
-        """AdamW over the trainable parameters (and the critic's), or online EM's own update."""
-        config = self.config
-        parameters = [p for p in self.model.parameters() if p.requires_grad] + (
-            self.critic.trainable_parameters() if self.critic else []
-        )
-        if config.algo == "online-em":
-            return OnlineEM(parameters, lr=config.lr, t0=config.em_t0, alpha=config.em_alpha,
-                            eps=config.em_eps, max_step_norm=config.max_grad_norm,
-                            use_baseline=config.em_baseline)  # fmt: skip
-        return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
-
-    def _collector(self, split: str) -> Collector:
-        return Collector(
-            lambda: self._env(split),
-            self.chat,
-            self.policy,
-            max_tokens=self.config.max_tokens,
-            progress=False,
-        )
+        return [t.id for t in self.env(split).unwrapped.tasks]  # type: ignore[attr-defined]
 
     def _next_tasks(self) -> list[str]:
         tasks = []
@@ -365,11 +318,10 @@ class Trainer(Updates):
                 "scheduler": self.scheduler.state_dict(),
                 "sampling_rng": self.policy.generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
-                "critic": self._critic_state(),
                 "step": self.step,
                 "task_position": self.task_position,
                 "episodes": self.episodes,
-                "dagger": [dataclasses.astuple(d) for d in self.aggregate.demonstrations],
+                **self.algorithm.state(),  # PPO's critic, DAgger's aggregate
             },
         )
 
@@ -382,20 +334,10 @@ class Trainer(Updates):
         self.scheduler.load_state_dict(state["scheduler"])
         self.policy.generator.set_state(state["sampling_rng"])
         torch.set_rng_state(state["torch_rng"])
-        if self.critic is not None and state.get("critic") is not None:
-            self.critic.head.load_state_dict(state["critic"]["head"])
-            if state["critic"]["body"] is not None:
-                self.critic.body.load_state_dict(state["critic"]["body"])
+        self.algorithm.restore(state)
         self.step, self.task_position = state["step"], state["task_position"]
         self.episodes = state.get("episodes", 0)  # absent from checkpoints of older runs
-        self.aggregate = Aggregate([Demonstration(*row) for row in state.get("dagger", [])])
         _truncate_metrics(self.out / "metrics.jsonl", self.step)
-
-    def _critic_state(self) -> dict[str, Any] | None:
-        if self.critic is None:
-            return None
-        body = self.critic.body.state_dict() if self.critic.kind == "separate" else None
-        return {"head": self.critic.head.state_dict(), "body": body}
 
     def _load_weights(self, run_dir: Path) -> None:
         state = checkpoint.load_latest(run_dir)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from toolgym.episode import UNSCORED_REASONS
-from toolgym.rollout import RolloutStats
+from toolgym.collector import RolloutStats
+from toolgym.episode import UNSCORED_REASONS, succeeded
 from toolgym.tokens.trajectory import Batch, Trajectory
 from toolgym.train.advantages import zero_variance_fraction
 
@@ -50,26 +50,6 @@ class NoRewardSignal(RuntimeError):
     """Training stopped: too many steps in a row gave the policy nothing to learn from."""
 
 
-def has_reward_signal(metrics: dict[str, float], algo: str) -> bool:
-    """Whether a step's rewards could move the policy at all (every advantage zero: no).
-
-    GRPO, RLOO and DPO's pairs learn from differences within a task's group, so a step where
-    every group had zero variance teaches nothing; ReST needs a kept sample; REINFORCE (reward
-    minus the batch mean) and PPO need some episode to differ from the rest; online EM also
-    learns from equal non-zero rewards. SFT and DAgger learn from gold labels, and steps without
-    a rollout always count as signal.
-    """
-    if "reward_std" not in metrics or algo in ("sft", "dagger"):  # they learn from labels
-        return True
-    if algo in ("grpo", "rloo", "dpo"):
-        return metrics.get("zero_variance_groups", 0.0) < 1.0
-    if algo == "rest":
-        return metrics.get("kept", 0) > 0
-    if algo == "online-em":
-        return metrics["reward_std"] > 0.0 or metrics["reward_mean"] != 0.0
-    return metrics["reward_std"] > 0.0
-
-
 def no_signal_advice(steps: int, metrics: dict[str, float]) -> str:
     """What to do when rewards are flat: the message of the warning and of the stop."""
     return (
@@ -93,7 +73,7 @@ def solved_advice(metrics: dict[str, float]) -> str:
 def success_rate(trajectories: list[Trajectory]) -> float:
     """Task completion over episodes neither the user simulator nor the env broke."""
     finals = [
-        t.components[-1].get("completion", 0.0) if t.components else 0.0
+        float(succeeded(t.components[-1] if t.components else {}))
         for t in trajectories
         if t.end_reason not in UNSCORED_REASONS
     ]

@@ -1,11 +1,12 @@
 """Simulated users: the rule-based ``ScriptedUser`` and the model-backed ``LLMUser``.
 
 ``LLMUser`` talks through a chat backend (``LocalBackend``: a transformers model in this process;
-``EndpointBackend``: any OpenAI-compatible server) and can record and replay its turns
+``EndpointBackend``: any OpenAI-compatible server; both from :mod:`toolgym.llm.backends`, and
+re-exported here with the users that need them) and can record and replay its turns
 (``UserCache``). Either plugs into an env: ``gym.make(env_id, user=LLMUser(...))``.
 """
 
-from toolgym.users.backends import (
+from toolgym.llm.backends import (
     BackendError,
     BackendReply,
     ChatBackend,

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolgym.users.backends import ChatBackend, EndpointBackend, LocalBackend
+from toolgym.llm.backends import ChatBackend, EndpointBackend, LocalBackend
 from toolgym.users.base import UserSimulator
 from toolgym.users.cache import CacheMode, UserCache
 from toolgym.users.llm import Ending, LLMUser
@@ -68,7 +68,7 @@ class UserConfig(BaseModel):
 @functools.cache
 def _backend(config: UserConfig) -> ChatBackend:
     if config.base_url is not None:
-        from toolgym.policies.openai import OpenAIConfig
+        from toolgym.llm.config import OpenAIConfig
 
         return EndpointBackend(
             OpenAIConfig(
@@ -83,7 +83,7 @@ def _backend(config: UserConfig) -> ChatBackend:
                 max_concurrency=1,
             )
         )
-    from toolgym import models
+    from toolgym.llm import models
 
     if config.model == "policy":
         raise ValueError("user.model='policy' is for training (the trainer supplies the policy)")

@@ -21,8 +21,8 @@ from importlib import resources
 from string import Template
 from typing import Literal
 
+from toolgym.llm.backends import BackendError, ChatBackend
 from toolgym.tasks import Task
-from toolgym.users.backends import BackendError, ChatBackend
 from toolgym.users.base import UserReply, UserStats, UserUnavailable, facts_asked_about
 from toolgym.users.cache import CacheMiss, UserCache, prefix_key
 

@@ -8,7 +8,7 @@ handles one exception type.
   policy, any model with a chat template). Replies are sampled with a generator seeded per call,
   so the same prompt and seed give the same reply.
 - :class:`EndpointBackend`: any OpenAI-compatible chat-completions endpoint (``toolgym serve``,
-  vLLM, a hosted API) over httpx, with the timeouts, retries and backoff of ``OpenAIPolicy``.
+  vLLM, a hosted API) over httpx, with the timeouts, retries and backoff of ``OpenAIClient``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from toolgym.policies.openai import OpenAIConfig
+    from toolgym.llm.config import OpenAIConfig
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class LocalBackend:
             frozen_copy: Use a frozen copy of the weights (pass the policy being trained and set
                 this, so the user does not change as the policy learns).
         """
-        from toolgym.policies.hf import HFPolicy, SamplingConfig
+        from toolgym.llm.sampler import HFPolicy, SamplingConfig
         from toolgym.tokens.chat import ChatTokenizer
 
         if frozen_copy:
@@ -128,14 +128,14 @@ class LocalBackend:
 
 
 class EndpointBackend:
-    """An OpenAI-compatible endpoint, through ``OpenAIPolicy``'s client (timeouts, retries)."""
+    """An OpenAI-compatible endpoint, through an ``OpenAIClient`` (timeouts, retries)."""
 
     def __init__(self, config: OpenAIConfig) -> None:
         """Talk to ``config.base_url`` as ``config.model``; sampling settings come from ``config``."""
-        from toolgym.policies.openai import OpenAIPolicy
+        from toolgym.llm.client import OpenAIClient
 
         self.config = config
-        self.client = OpenAIPolicy(config)
+        self.client = OpenAIClient(config)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as the config: the loading process opens its own connections."""
@@ -153,7 +153,7 @@ class EndpointBackend:
 
     def complete(self, messages: list[dict[str, str]], seed: int) -> BackendReply:
         """One completion with ``seed`` (servers that ignore seeds may still vary)."""
-        from toolgym.policies.openai_protocol import OpenAIPolicyError
+        from toolgym.llm.errors import OpenAIPolicyError
 
         try:
             completion = self.client.complete_sync(messages, seed=seed)

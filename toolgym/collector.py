@@ -22,7 +22,7 @@ from toolgym.users.base import UserStats
 
 
 class TokenPolicy(Protocol):
-    """Generates one turn for each prefix (e.g. :class:`toolgym.policies.hf.HFPolicy`)."""
+    """Generates one turn for each prefix (e.g. :class:`toolgym.llm.sampler.HFPolicy`)."""
 
     def generate(
         self, prefixes: Sequence[Sequence[int]], max_new_tokens: Sequence[int] | int | None = None

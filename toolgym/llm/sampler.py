@@ -1,4 +1,4 @@
-"""``HFPolicy``: batched sampling from a transformers causal LM, returning ids and log-probs.
+"""``HFPolicy``, the local sampler: batched sampling from a transformers causal LM (ids, log-probs).
 
 All live episodes' prefixes go into one left-padded batch; the prompt is prefilled once (the part
 common to every row, the system prompt with the tool schemas, only once for the whole batch) and
@@ -170,26 +170,3 @@ def _budgets(count: int, given: Sequence[int] | int | None, default: int) -> lis
     if len(given) != count:
         raise ValueError(f"{len(given)} budgets for {count} prefixes")
     return [min(int(b), default) for b in given]
-
-
-class HFTextPolicy:
-    """A local model as a text-level policy (the ``TextPolicy`` protocol), for evaluation.
-
-    Each turn renders the whole conversation through the chat template and samples one reply;
-    for training, use :class:`HFPolicy` through the token-level Collector instead.
-    """
-
-    def __init__(self, model: Any, tokenizer: Any, config: SamplingConfig | None = None) -> None:
-        """Wrap a transformers model and its tokenizer (which must have a chat template)."""
-        from toolgym.tokens.chat import ChatTokenizer
-
-        self.chat = ChatTokenizer(tokenizer)
-        self.policy = HFPolicy(model, self.chat.stop_ids, tokenizer.pad_token_id, config)
-
-    def reset(self, env: Any, task: Any) -> None:
-        """Nothing to prepare: the conversation carries everything."""
-
-    def act(self, messages: list[dict[str, str]]) -> str:
-        """Sample the next assistant message."""
-        (generation,) = self.policy.generate([self.chat.prompt_ids(messages)])
-        return self.chat.decode(generation.token_ids)

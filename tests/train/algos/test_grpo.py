@@ -4,13 +4,14 @@ import gymnasium as gym
 import torch
 from pydantic import BaseModel
 
-from toolgym import Task, ToolEnv, ToolSuite, models
-from toolgym.policies.hf import HFPolicy, SamplingConfig
-from toolgym.rollout import Collector
+from toolgym import Task, ToolEnv, ToolSuite
+from toolgym.collector import Collector
+from toolgym.llm import models
+from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate
 from toolgym.train.advantages import group_advantages
-from toolgym.train.steps import PolicyLossConfig, policy_step
+from toolgym.train.algos.pg import PolicyLossConfig, policy_step
 
 
 class Nothing(BaseModel):

@@ -5,20 +5,16 @@ import functools
 import gymnasium as gym
 import torch
 
-from toolgym import models
+from toolgym.llm import models
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate
 from toolgym.train.advantages import gae, group_advantages, token_rewards, whiten
+from toolgym.train.algos.pg import PolicyLossConfig, policy_step
+from toolgym.train.algos.ppo import PPOTargets, ValueLossConfig, ppo_step
 from toolgym.train.config import TrainConfig
 from toolgym.train.critic import Critic
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.loop import Trainer
-from toolgym.train.steps import (
-    PolicyLossConfig,
-    ValueLossConfig,
-    policy_step,
-    ppo_step,
-)
 
 
 @functools.cache
@@ -63,9 +59,8 @@ def test_ppo_trains_policy_and_critic_on_multi_turn_streams(tiny):
     values = ValueLossConfig(
         value_clip=100.0
     )  # the old values are all 0: let the critic move freely
-    first = ppo_step(
-        model, critic, optimizer, batch, advantages, returns, old_values, PolicyLossConfig(), values
-    )
+    targets = PPOTargets(batch, advantages, returns, old_values)
+    first = ppo_step(model, critic, optimizer, targets, PolicyLossConfig(), values)
     assert abs(first["approx_kl"]) < 1e-5 and first["clipfrac"] == 0.0
     assert all(
         not torch.equal(a, p) for a, p in zip(start, params, strict=True)
@@ -90,10 +85,7 @@ def test_ppo_critic_fits_the_returns(tiny):
             model,
             critic,
             optimizer,
-            batch,
-            torch.zeros_like(mask),
-            returns,
-            torch.zeros_like(mask),
+            PPOTargets(batch, torch.zeros_like(mask), returns, torch.zeros_like(mask)),
             PolicyLossConfig(),
             values,
         )["value_loss"]
@@ -118,9 +110,9 @@ def test_grpo_update_on_multi_turn_streams_ignores_observation_tokens(tiny):
 
 def test_trainer_runs_ppo_and_checkpoints_the_critic(tmp_path):
     config = TrainConfig(env="toolgym/Search-v0", model="tiny", algo="ppo", steps=2, tasks_per_step=2, group_size=2,
-                         max_new_tokens=6, eval_tasks=2, lr=1e-3, beta=0.01, kl_in_reward=0.01, out=tmp_path / "ppo")  # fmt: skip
+                         max_new_tokens=6, eval_tasks=2, lr=1e-3, beta=0.01, ppo={"kl_in_reward": 0.01}, out=tmp_path / "ppo")  # fmt: skip
     trainer = Trainer(config, progress=False)
     trainer.run()
     resumed = Trainer(config, resume=True, progress=False)
-    assert torch.equal(resumed.critic.head.weight, trainer.critic.head.weight)
+    assert torch.equal(resumed.algorithm.critic.head.weight, trainer.algorithm.critic.head.weight)
     assert resumed.step == 2

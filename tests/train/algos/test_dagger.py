@@ -1,4 +1,5 @@
-"""DAgger: the env's expert at visited states, the labelled states, the aggregate after two iterations."""
+"""DAgger: the env's expert at visited states (its wrapper and collector), the labelled states, the
+aggregate after two iterations."""
 
 import gymnasium as gym
 import numpy as np
@@ -6,9 +7,16 @@ import pytest
 
 import toolgym  # noqa: F401  (registers the bundled envs)
 from toolgym.policies import ExpertPolicy, play
-from toolgym.tokens.env import TokenEnv
+from toolgym.tokens.env import Generation, TokenEnv
 from toolgym.tooling import ToolCall
-from toolgym.train.dagger import Aggregate, expert_agreement, label_states
+from toolgym.train.algos.dagger import (
+    Aggregate,
+    ExpertCollector,
+    ExpertLabels,
+    expert_agreement,
+    label_states,
+    labelled,
+)
 
 TASK = "calendar-train-016"  # find Sarah, ask which Sarah (before step 1), create the event
 QUESTION = "Which Sarah do you mean, Sarah Kim or Sarah Patel?"
@@ -30,13 +38,25 @@ def texts():
 
 def learner_episode(chat, messages):
     """Play ``messages`` as the learner's turns; the token trajectory with the expert's labels."""
-    env = TokenEnv(gym.make("toolgym/Calendar-v0", split="train"), chat)
+    env = TokenEnv(ExpertLabels(gym.make("toolgym/Calendar-v0", split="train")), chat)
     env.reset(seed=0, options={"task_id": TASK})
     for text in messages:
         _, _, terminated, truncated, _ = env.step([*chat.encode(text), chat.end_of_turn_id])
         if terminated or truncated:
             break
-    return env.trajectory
+    return labelled(env)
+
+
+class Scripted:
+    """A token policy playing ``messages[k]`` in round k of every episode (a batched generate)."""
+
+    def __init__(self, chat, messages):
+        self.chat, self.messages, self.round = chat, messages, 0
+
+    def generate(self, prefixes, max_new_tokens=None):
+        text = self.messages[self.round]
+        self.round += 1
+        return [Generation((*self.chat.encode(text), self.chat.end_of_turn_id)) for _ in prefixes]
 
 
 def test_the_expert_labels_each_visited_state_with_the_gold_next_step(tiny):
@@ -47,6 +67,25 @@ def test_the_expert_labels_each_visited_state_with_the_gold_next_step(tiny):
     assert trajectory.end_reason == "answered"
     # an off-gold call leaves the gold step next; the due question comes before the second call
     assert trajectory.expert == [t["gold1"], t["gold1"], t["question"], t["gold2"], t["answer"]]
+
+
+def test_only_the_dagger_wrapper_asks_the_expert(tiny):
+    chat, t = tiny[2], texts()
+    plain = TokenEnv(gym.make("toolgym/Calendar-v0", split="train"), chat)
+    plain.reset(seed=0, options={"task_id": TASK})
+    plain.step([*chat.encode(t["wrong"]), chat.end_of_turn_id])
+    assert plain.trajectory.expert == []  # other algorithms' rollouts carry no labels
+
+
+def test_the_expert_collector_labels_every_episode(tiny):
+    chat, t = tiny[2], texts()
+    messages = [t["wrong"], t["gold1"], t["question"], t["gold2"], t["answer"]]
+    make_env = lambda: gym.make("toolgym/Calendar-v0", split="train")  # noqa: E731
+    collector = ExpertCollector(make_env, chat, Scripted(chat, messages), progress=False)
+    trajectories, _ = collector.collect([TASK], group_size=2, seed=0)
+    expected = [t["gold1"], t["gold1"], t["question"], t["gold2"], t["answer"]]
+    assert [traj.expert for traj in trajectories] == [expected, expected]
+    assert trajectories[0].expert == learner_episode(chat, messages).expert
 
 
 def test_the_dagger_dataset_after_two_iterations(tiny):

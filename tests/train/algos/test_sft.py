@@ -3,12 +3,12 @@
 import gymnasium as gym
 import torch
 
-from toolgym import models
+from toolgym.llm import models
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import collate
+from toolgym.train.algos.sft import sft_step
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.losses import sft_loss
-from toolgym.train.steps import sft_step
 
 
 def test_oracle_trajectories_replay_the_gold_and_mask_only_assistant_tokens(tiny):

@@ -1,0 +1,70 @@
+"""TrainConfig's per-algorithm tables: nested settings, moved flat names, tables of other algos."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from toolgym.cli import app
+from toolgym.train.config import MOVED, TrainConfig, load_config
+
+runner = CliRunner()
+
+
+def test_dotted_overrides_and_toml_tables_reach_the_algorithm_table(tmp_path):
+    config = load_config(None, {"algo": "ppo", "ppo": {"clip_value": 0.3}})
+    assert config.ppo.clip_value == 0.3 and config.ppo.gamma == 1.0
+    path = tmp_path / "c.toml"
+    path.write_text('algo = "online-em"\n[online_em]\nalpha = 0.7\n')
+    merged = load_config(path, {"online_em": {"baseline": True}})
+    assert merged.online_em.alpha == 0.7 and merged.online_em.baseline
+    result = runner.invoke(
+        app, ["train", "--algo", "ppo", "--set", "ppo.clip_value=-1", "--no-progress"]
+    )
+    assert (
+        result.exit_code == 2 and "ppo.clip_value: Input should be greater than 0" in result.output
+    )
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_old_flat_names_are_refused_naming_the_new_one(old, tmp_path):
+    message = f"{old} moved: set {MOVED[old]}"
+    with pytest.raises(ValidationError, match=message):
+        TrainConfig.model_validate({"algo": MOVED[old].split(".")[0].replace("_", "-"), old: 1})
+    path = tmp_path / "c.toml"
+    path.write_text(f"{old} = 1\n")
+    with pytest.raises(ValueError, match=message):
+        load_config(path, {})
+
+
+def test_an_old_name_from_the_command_line_is_refused():
+    result = runner.invoke(
+        app, ["train", "--algo", "ppo", "--set", "value_clip=0.3", "--no-progress"]
+    )
+    assert result.exit_code == 2 and "value_clip moved: set ppo.clip_value" in result.output
+    # a whole-config refusal blames no single option (not the last one given, --algo here)
+    assert "error: config: value_clip moved" in result.output and "Value error" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"ppo": {"gamma": 0.9}}, "ppo is read by algo='ppo' only \\(algo='grpo'\\)"),
+        ({"algo": "rloo", "grpo": {"scale_rewards": False}}, "grpo is read by algo='grpo' only"),
+        ({"algo": "ppo", "online_em": {}}, "online_em is read by algo='online-em' only"),
+        ({"algo": "sft", "dagger": {"batch": 2}}, "dagger is read by algo='dagger' only"),
+    ],
+)
+def test_a_table_of_another_algorithm_is_refused(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        TrainConfig.model_validate(fields)
+
+
+@pytest.mark.parametrize("algo", ["grpo", "ppo", "online-em", "dpo"])
+def test_a_dump_holds_the_running_table_only_and_validates_again(algo):
+    config = TrainConfig(algo=algo, lr=3e-4)
+    dumped = json.loads(config.model_dump_json())
+    tables = {"sft", "grpo", "ppo", "rest", "online_em", "dagger", "dpo"} & set(dumped)
+    assert tables == {algo.replace("-", "_")}
+    assert TrainConfig.model_validate_json(config.model_dump_json()) == config

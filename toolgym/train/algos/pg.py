@@ -1,0 +1,165 @@
+"""GRPO, RLOO and REINFORCE: the clipped policy gradient with sequence-level advantages.
+
+Each episode's reward becomes one advantage (``ADVANTAGES``, keyed by algo: the group-normalised
+reward, the leave-one-out baseline, or reward minus the batch mean), spread over its generated
+tokens; the loss is the clipped ratio term + ``beta`` x k3 KL to the reference - the entropy bonus,
+reduced by ``aggregation`` (``losses.py``). PPO reuses :func:`policy_loss` with GAE advantages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from toolgym.tokens.scoring import score
+from toolgym.tokens.trajectory import Batch
+from toolgym.train.advantages import group_advantages, reinforce_advantages, rloo_advantages
+from toolgym.train.algos.base import (
+    Algorithm,
+    Run,
+    apply_gradients,
+    minibatches,
+    rows,
+    step_metrics,
+)
+from toolgym.train.config import Aggregation, TrainConfig
+from toolgym.train.losses import (
+    aggregate,
+    approx_kl,
+    clip_fraction,
+    clipped_policy_loss,
+    k3_kl,
+    masked_mean,
+)
+
+ADVANTAGES: dict[str, Callable[[torch.Tensor, TrainConfig], torch.Tensor]] = {
+    "grpo": lambda rewards, c: group_advantages(
+        rewards, c.group_size, scale=c.grpo.scale_rewards, ddof=c.grpo.std_ddof
+    ),
+    "rloo": lambda rewards, c: rloo_advantages(rewards, c.group_size),
+    "reinforce": lambda rewards, c: reinforce_advantages(rewards),
+}
+
+
+class PolicyGradient(Algorithm):
+    """``grpo``, ``rloo`` or ``reinforce`` (``config.algo`` picks the advantage)."""
+
+    @staticmethod
+    def learns_from(metrics: dict[str, Any]) -> bool:
+        """GRPO and RLOO compare within a task's group: some group must have differing rewards."""
+        return bool(metrics.get("zero_variance_groups", 0.0) < 1.0)
+
+    def update(self, run: Run, tasks: list[str]) -> dict[str, Any]:
+        """Roll out, one advantage per episode, then epochs x minibatches of clipped PG steps."""
+        config = self.config
+        rollout = run.rollout(tasks)
+        batch, reference = rollout.batch, rollout.reference
+        advantages = ADVANTAGES[config.algo](rollout.rewards, config)[:, None] * batch.loss_mask
+        stats: dict[str, float] = {}
+        for index in minibatches(config, len(rollout.trajectories)):
+            ref = reference[index] if reference is not None else None
+            stats = policy_step(run.model, run.optimizer, rows(batch, index), advantages[index],
+                                loss_config(config), ref, config.max_grad_norm)  # fmt: skip
+        return step_metrics(rollout, stats, config.group_size)
+
+
+class Reinforce(PolicyGradient):
+    """``reinforce``: reward minus the batch mean, so any differing episode is signal."""
+
+    @staticmethod
+    def learns_from(metrics: dict[str, Any]) -> bool:
+        """Some episode's reward differs from the rest."""
+        return bool(metrics["reward_std"] > 0.0)
+
+
+@dataclass(frozen=True)
+class PolicyLossConfig:
+    """Terms of the policy-gradient loss.
+
+    Attributes:
+        eps_low: Lower clip range of the ratio (1 - eps_low).
+        eps_high: Upper clip range (1 + eps_high); above eps_low = DAPO's clip-higher.
+        beta: Weight of the k3 KL to the reference policy (0 skips the reference entirely).
+        entropy_coef: Weight of the entropy bonus.
+        aggregation: How per-token losses reduce (see ``losses.aggregate``).
+        constant: The normaliser for ``aggregation="constant"`` (Dr. GRPO: max generation length).
+        temperature: Sampling temperature the log-probs are computed at.
+    """
+
+    eps_low: float = 0.2
+    eps_high: float = 0.2
+    beta: float = 0.0
+    entropy_coef: float = 0.0
+    aggregation: Aggregation = "token_mean"
+    constant: float | None = None
+    temperature: float = 1.0
+
+
+def loss_config(c: TrainConfig) -> PolicyLossConfig:
+    """The policy-loss terms of a run's config."""
+    return PolicyLossConfig(c.eps_low, c.eps_high, c.beta, c.entropy_coef, c.aggregation,
+                            float(c.max_new_tokens), c.temperature)  # fmt: skip
+
+
+def policy_step(
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    advantages: torch.Tensor,
+    config: PolicyLossConfig,
+    ref_logprobs: torch.Tensor | None = None,
+    max_grad_norm: float = 1.0,
+) -> dict[str, float]:
+    """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics."""
+    model.train()
+    scores = score(
+        model, batch, config.temperature, entropy=True, entropy_grad=config.entropy_coef > 0
+    )
+    logprobs, entropy = scores.logprobs, scores.entropy
+    assert entropy is not None
+    loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
+    grad_norm = apply_gradients(optimizer, loss, max_grad_norm)
+    return {
+        "loss": loss.item(),
+        **diagnostics(logprobs, entropy, kl, batch, config),
+        "grad_norm": grad_norm,
+    }
+
+
+def policy_loss(
+    logprobs: torch.Tensor,
+    entropy: torch.Tensor,
+    batch: Batch,
+    advantages: torch.Tensor,
+    config: PolicyLossConfig,
+    ref_logprobs: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Aggregated clipped loss + beta * k3 KL - entropy bonus; returns (loss, per-token KL)."""
+    per_token = clipped_policy_loss(
+        logprobs, batch.old_logprobs, advantages, config.eps_low, config.eps_high
+    )
+    use_kl = config.beta and ref_logprobs is not None
+    kl = k3_kl(logprobs, ref_logprobs) if use_kl else torch.zeros_like(logprobs)  # type: ignore[arg-type]
+    per_token = per_token + config.beta * kl - config.entropy_coef * entropy
+    return aggregate(per_token, batch.loss_mask, config.aggregation, config.constant), kl
+
+
+@torch.no_grad()
+def diagnostics(
+    logprobs: torch.Tensor,
+    entropy: torch.Tensor,
+    kl: torch.Tensor,
+    batch: Batch,
+    config: PolicyLossConfig,
+) -> dict[str, float]:
+    """KL to the reference, entropy, approximate KL to the behaviour policy, clip fraction."""
+    mask, old = batch.loss_mask, batch.old_logprobs
+    return {
+        "kl": masked_mean(kl, mask).item(),
+        "entropy": masked_mean(entropy, mask).item(),
+        "approx_kl": approx_kl(logprobs, old, mask).item(),
+        "clipfrac": clip_fraction(logprobs, old, mask, config.eps_low, config.eps_high).item(),
+    }

@@ -1,0 +1,70 @@
+"""SFT: cross-entropy on the assistant tokens of oracle trajectories or of a JSONL of conversations.
+
+Without ``sft.data`` each step plays the env's oracle on its tasks (``data.py``); with it, the
+tasks are the file's lines (``conversations.py``), all checked before training starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from toolgym.tokens.scoring import token_logprobs
+from toolgym.tokens.trajectory import Batch, Trajectory, collate
+from toolgym.train.algos.base import Algorithm, Needs, Run, apply_gradients
+from toolgym.train.conversations import sft_dataset
+from toolgym.train.data import oracle_trajectories
+from toolgym.train.losses import sft_loss
+
+
+class SFT(Algorithm):
+    """``sft``: learns from gold labels (oracle demonstrations or ``sft.data``)."""
+
+    dataset: dict[str, Trajectory]
+
+    @property
+    def needs(self) -> Needs:
+        """No reference; oracle demonstrations, or the JSONL of ``sft.data``."""
+        return Needs(data="jsonl" if self.config.sft.data is not None else "oracle")
+
+    def prepare(self, run: Run) -> list[str] | None:
+        """The conversations of ``sft.data`` as token streams; their keys are the tasks."""
+        self.dataset = {}
+        if self.config.sft.data is None:
+            return None
+        tool_format = run.env("train").unwrapped.tool_format  # type: ignore[attr-defined]
+        self.dataset = sft_dataset(
+            self.config.sft.data, run.chat, tool_format, self.config.max_tokens
+        )
+        return list(self.dataset) or None
+
+    @staticmethod
+    def learns_from(metrics: dict[str, Any]) -> bool:
+        """Gold labels always teach."""
+        return True
+
+    def update(self, run: Run, tasks: list[str]) -> dict[str, Any]:
+        """``epochs`` cross-entropy steps on the tasks' demonstrations (one batch)."""
+        config = self.config
+        if self.dataset:
+            trajectories = [self.dataset[key] for key in tasks]
+        else:
+            trajectories = oracle_trajectories(
+                lambda: run.env("train"), run.chat, tasks, config.max_tokens
+            )
+            run.episodes += len(trajectories)
+        batch = collate(trajectories, run.tokenizer.pad_token_id)
+        stats = {}
+        for _ in range(config.epochs):
+            stats = sft_step(run.model, run.optimizer, batch, config.max_grad_norm)
+        return stats
+
+
+def sft_step(
+    model: Any, optimizer: torch.optim.Optimizer, batch: Batch, max_grad_norm: float = 1.0
+) -> dict[str, float]:
+    """Cross-entropy on the generated (assistant) tokens only; returns loss and grad norm."""
+    model.train()
+    loss = sft_loss(token_logprobs(model, batch), batch.loss_mask)
+    return {"loss": loss.item(), "grad_norm": apply_gradients(optimizer, loss, max_grad_norm)}
