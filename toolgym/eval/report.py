@@ -18,14 +18,13 @@ The mask view of each episode is drawn by ``mask_view.py``.
 
 from __future__ import annotations
 
-import html
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from toolgym.eval.html_text import as_text, bar, esc, fmt, int_text, k_order, pct, seconds_text
 from toolgym.eval.mask_view import mask_html
 from toolgym.eval.metrics import FAILURE_KINDS
 from toolgym.eval.results import Run, TaskStats, as_mapping, load_run, num, task_stats
@@ -50,7 +49,7 @@ def render_report(run: Run) -> str:
     parts = [
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>toolgym eval: {_e(title or run.path.name)}</title>",
+        f"<title>toolgym eval: {esc(title or run.path.name)}</title>",
         f"<style>{_asset('report.css')}</style></head><body>",
         "<nav><a href='#summary'>Summary</a><a href='#tasks'>Tasks</a>"
         "<a href='#episodes'>Episodes</a></nav><main>",
@@ -75,34 +74,36 @@ def _summary_html(run: Run, title: str) -> str:
         ("created", s.get("created")),
     ]
     chips = "".join(
-        f"<span class='chip'><b>{_e(k)}</b> {_e(v)}</span>" for k, v in meta if v is not None
+        f"<span class='chip'><b>{esc(k)}</b> {esc(v)}</span>" for k, v in meta if v is not None
     )
     out = [
         "<section id='summary'>",
-        f"<h1>toolgym eval <span class='env'>{_e(s.get('env') or run.path.name)}</span></h1>",
+        f"<h1>toolgym eval <span class='env'>{esc(s.get('env') or run.path.name)}</span></h1>",
         f"<div class='chips'>{chips}</div>",
     ]
     if s.get("command"):
-        out.append(f"<pre class='command'>{_e(s['command'])}</pre>")
-    out.extend(f"<p class='note'>{_e(note)}</p>" for note in run.notes)
+        out.append(f"<pre class='command'>{esc(s['command'])}</pre>")
+    out.extend(f"<p class='note'>{esc(note)}</p>" for note in run.notes)
     seconds = as_mapping(s.get("seconds"))
     total = num(seconds.get("total"))
     if total is None:
         total = sum(num(seconds.get(p)) or 0.0 for p in ("agent", "tool", "user")) or None
     cards = [
         ("success rate", pct(s.get("success_rate")), "ok" if num(s.get("success_rate")) else ""),
-        ("tasks", _int(s.get("tasks")), ""),
-        ("episodes", _int(s.get("episodes")), ""),
+        ("tasks", int_text(s.get("tasks")), ""),
+        ("episodes", int_text(s.get("episodes")), ""),
         ("mean turns", fmt(s.get("turns"), 2), ""),
         ("mean tokens", fmt(s.get("tokens"), 1), ""),
         ("time", seconds_text(total), ""),
-        ("user errors", _int(s.get("user_errors")), "bad" if num(s.get("user_errors")) else ""),
+        ("user errors", int_text(s.get("user_errors")), "bad" if num(s.get("user_errors")) else ""),
     ]
     if s.get("env_errors") is not None:
-        cards.append(("env errors", _int(s["env_errors"]), "bad" if num(s["env_errors"]) else ""))
+        cards.append(
+            ("env errors", int_text(s["env_errors"]), "bad" if num(s["env_errors"]) else "")
+        )
     out.append("<div class='cards'>")
     out.extend(
-        f"<div class='card {cls}'><div class='v'>{_e(value)}</div><div class='k'>{_e(key)}</div></div>"
+        f"<div class='card {cls}'><div class='v'>{esc(value)}</div><div class='k'>{esc(key)}</div></div>"
         for key, value, cls in cards
     )
     out.append("</div><div class='grid'>")
@@ -116,10 +117,9 @@ def _summary_html(run: Run, title: str) -> str:
 
 def _pass_table(s: Mapping[str, Any]) -> str:
     at, hat = as_mapping(s.get("pass_at_k")), as_mapping(s.get("pass_hat_k"))
-    ks = sorted({*at, *hat}, key=_k_order)
+    ks = sorted({*at, *hat}, key=k_order)
     rows = "".join(
-        f"<tr><td>{_e(k)}</td><td>{_bar(at.get(k))}</td><td>{_bar(hat.get(k))}</td></tr>"
-        for k in ks
+        f"<tr><td>{esc(k)}</td><td>{bar(at.get(k))}</td><td>{bar(hat.get(k))}</td></tr>" for k in ks
     )
     body = rows or "<tr><td colspan='3' class='dim'>no pass@k in summary.json</td></tr>"
     return (
@@ -135,8 +135,8 @@ def _components_table(components: Mapping[str, Any]) -> str:
     for name in sorted(components):
         value = num(components[name])
         in_unit = value is not None and 0.0 <= value <= 1.0
-        cell = _bar(value, percent=False) if in_unit else _e(fmt(value, 3))
-        rows.append(f"<tr><td>{_e(name)}</td><td>{cell}</td></tr>")
+        cell = bar(value, percent=False) if in_unit else esc(fmt(value, 3))
+        rows.append(f"<tr><td>{esc(name)}</td><td>{cell}</td></tr>")
     body = "".join(rows) or "<tr><td colspan='2' class='dim'>none</td></tr>"
     return (
         "<div class='box'><h3>Reward components (mean)</h3><table class='small'>"
@@ -153,7 +153,7 @@ def _failures_table(failures: Mapping[str, Any], episodes: float | None) -> str:
         width = 100 * share if share is not None else 0
         cls = "" if not count else " class='bad'"
         rows.append(
-            f"<tr{cls}><td>{_e(kind)}</td><td class='n'>{_e(_int(count))}</td>"
+            f"<tr{cls}><td>{esc(kind)}</td><td class='n'>{esc(int_text(count))}</td>"
             f"<td><span class='bar fail'><i style='width:{width:.1f}%'></i></span></td></tr>"
         )
     return (
@@ -172,15 +172,15 @@ def _time_table(seconds: Mapping[str, Any], total: float | None) -> str:
         if whole > 0
     )
     rows = "".join(
-        f"<tr><td><span class='sw {p}'></span>{p}</td><td class='n'>{_e(seconds_text(v))}</td>"
-        f"<td class='n'>{_e(pct(v / whole if v is not None and whole else None))}</td></tr>"
+        f"<tr><td><span class='sw {p}'></span>{p}</td><td class='n'>{esc(seconds_text(v))}</td>"
+        f"<td class='n'>{esc(pct(v / whole if v is not None and whole else None))}</td></tr>"
         for p, v in parts
     )
     return (
         "<div class='box'><h3>Time</h3>"
         f"<div class='stack'>{stack}</div><table class='small'>"
         f"<thead><tr><th>part</th><th>seconds</th><th>share</th></tr></thead><tbody>{rows}"
-        f"<tr class='total'><td>total</td><td class='n'>{_e(seconds_text(total))}</td><td></td></tr>"
+        f"<tr class='total'><td>total</td><td class='n'>{esc(seconds_text(total))}</td><td></td></tr>"
         "</tbody></table></div>"
     )
 
@@ -195,15 +195,15 @@ def _tasks_html(tasks: Sequence[TaskStats]) -> str:
         reward = task.mean_reward
         links = " ".join(
             f"<a href='#ep-{index}' class='{'ok' if row.get('success') else 'bad'}'"
-            f" title='sample {_e(row.get('sample'))}'>"
-            f"{'✓' if row.get('success') else '✗'}{_e(row.get('sample', ''))}</a>"
+            f" title='sample {esc(row.get('sample'))}'>"
+            f"{'✓' if row.get('success') else '✗'}{esc(row.get('sample', ''))}</a>"
             for index, row in task.episodes
         )
         rows.append(
-            f"<tr><td class='task'>{_e(task.task_id)}</td>"
+            f"<tr><td class='task'>{esc(task.task_id)}</td>"
             f"<td class='n' data-v='{task.samples}'>{task.samples}</td>"
-            f"<td class='rate' data-v='{rate:.6f}'>{task.successes}/{task.samples} {_bar(rate)}</td>"
-            f"<td class='n' data-v='{reward if reward is not None else -1e9}'>{_e(fmt(reward, 3))}</td>"
+            f"<td class='rate' data-v='{rate:.6f}'>{task.successes}/{task.samples} {bar(rate)}</td>"
+            f"<td class='n' data-v='{reward if reward is not None else -1e9}'>{esc(fmt(reward, 3))}</td>"
             f"<td>{_counter_html(task.counts('end_reason'))}</td>"
             f"<td>{_counter_html(task.counts('failure'), bad=True)}</td>"
             f"<td class='links'>{links}</td></tr>"
@@ -224,7 +224,7 @@ def _counter_html(counts: Counter[str], *, bad: bool = False) -> str:
         return "<span class='dim'>–</span>"
     cls = "tag bad" if bad else "tag"
     return " ".join(
-        f"<span class='{cls}'>{_e(value)}{f' ×{n}' if n > 1 else ''}</span>"
+        f"<span class='{cls}'>{esc(value)}{f' ×{n}' if n > 1 else ''}</span>"
         for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     )
 
@@ -247,16 +247,16 @@ def _episode_html(index: int, row: Mapping[str, Any], systems: dict[str, int]) -
     success = bool(row.get("success"))
     facts = [
         f"reward {fmt(row.get('reward'), 3)}",
-        f"{_int(row.get('turns'))} turns",
-        f"{_int(row.get('tokens'))} tokens",
+        f"{int_text(row.get('turns'))} turns",
+        f"{int_text(row.get('tokens'))} tokens",
         str(row.get("end_reason") or "–"),
     ]
     failure = row.get("failure")
-    badge = f"<span class='tag bad'>{_e(failure)}</span>" if failure else ""
+    badge = f"<span class='tag bad'>{esc(failure)}</span>" if failure else ""
     head = (
         f"<summary><span class='mark {'ok' if success else 'bad'}'>{'✓' if success else '✗'}</span>"
-        f"<b>{_e(row.get('task_id', '?'))}</b> <span class='dim'>sample {_e(row.get('sample', '?'))}</span>"
-        f" {badge}<span class='facts'>{_e(' · '.join(facts))}</span></summary>"
+        f"<b>{esc(row.get('task_id', '?'))}</b> <span class='dim'>sample {esc(row.get('sample', '?'))}</span>"
+        f" {badge}<span class='facts'>{esc(' · '.join(facts))}</span></summary>"
     )
     seconds = as_mapping(row.get("seconds"))
     timing = " · ".join(
@@ -278,14 +278,14 @@ def _episode_html(index: int, row: Mapping[str, Any], systems: dict[str, int]) -
 def _episode_facts(row: Mapping[str, Any], timing: str) -> str:
     components = as_mapping(row.get("components"))
     comp = "".join(
-        f"<tr><td>{_e(k)}</td><td class='n'>{_e(fmt(v, 3))}</td></tr>"
+        f"<tr><td>{esc(k)}</td><td class='n'>{esc(fmt(v, 3))}</td></tr>"
         for k, v in components.items()
     )
     return (
         "<table class='small'><tbody>"
-        f"<tr><td>reward</td><td class='n'>{_e(fmt(row.get('reward'), 3))}</td></tr>"
-        f"<tr><td>end reason</td><td class='n'>{_e(row.get('end_reason') or '–')}</td></tr>"
-        f"<tr><td>time</td><td class='n'>{_e(timing or '–')}</td></tr>"
+        f"<tr><td>reward</td><td class='n'>{esc(fmt(row.get('reward'), 3))}</td></tr>"
+        f"<tr><td>end reason</td><td class='n'>{esc(row.get('end_reason') or '–')}</td></tr>"
+        f"<tr><td>time</td><td class='n'>{esc(timing or '–')}</td></tr>"
         f"{comp}</tbody></table>"
     )
 
@@ -300,13 +300,13 @@ def _conversation_html(messages: Any, index: int = 0, systems: dict[str, int] | 
         m = as_mapping(message)
         role = str(m.get("role", "?"))
         cls = role if role in ("system", "user", "assistant", "tool") else "other"
-        content = _text(m.get("content"))
+        content = as_text(m.get("content"))
         calls = m.get("tool_calls")
         name = m.get("name")
-        label = f"{_e(role)}{f' · <code>{_e(name)}</code>' if name else ''}"
-        body = f"<pre>{_e(content)}</pre>" if content else ""
+        label = f"{esc(role)}{f' · <code>{esc(name)}</code>' if name else ''}"
+        body = f"<pre>{esc(content)}</pre>" if content else ""
         if calls:
-            body += f"<pre class='calls'>{_e(_text(calls))}</pre>"
+            body += f"<pre class='calls'>{esc(as_text(calls))}</pre>"
         if role == "system" and len(content) > SYSTEM_PREVIEW:
             first = systems.setdefault(content, index)
             preview = content[:SYSTEM_PREVIEW].replace("\n", " ")
@@ -314,12 +314,12 @@ def _conversation_html(messages: Any, index: int = 0, systems: dict[str, int] | 
                 first != index
             ):  # the same prompt as an earlier episode: link to it, keep the page small
                 body = (
-                    f"<p class='dim'>{_e(preview)}… (the system prompt of "
+                    f"<p class='dim'>{esc(preview)}… (the system prompt of "
                     f"<a href='#ep-{first}'>episode {first + 1}</a>, {len(content):,} characters)</p>"
                 )
             else:
                 body = (
-                    f"<details><summary>{_e(preview)}… <span class='dim'>"
+                    f"<details><summary>{esc(preview)}… <span class='dim'>"
                     f"({len(content):,} characters)</span></summary>{body}</details>"
                 )
         out.append(f"<div class='msg {cls}'><div class='role'>{label}</div>{body}</div>")
@@ -344,78 +344,18 @@ def _steps_html(steps: Any) -> str:
         cls = (
             " pos" if reward is not None and reward > 0 else " neg" if reward and reward < 0 else ""
         )
-        rewards.append(f"<td class='n{cls}'>{_e(fmt(reward, 3))}</td>")
+        rewards.append(f"<td class='n{cls}'>{esc(fmt(reward, 3))}</td>")
     rows = [f"<tr class='reward'><td>reward</td>{''.join(rewards)}</tr>"]
     for name in names:
         cells = "".join(
-            f"<td class='n'>{_e(fmt(as_mapping(step.get('components')).get(name), 3))}</td>"
+            f"<td class='n'>{esc(fmt(as_mapping(step.get('components')).get(name), 3))}</td>"
             for step in parts
         )
-        rows.append(f"<tr><td>{_e(name)}</td>{cells}</tr>")
+        rows.append(f"<tr><td>{esc(name)}</td>{cells}</tr>")
     return (
         "<div class='scroll'><table class='small steps'><thead><tr><th>step</th>"
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-
-def fmt(value: Any, digits: int) -> str:
-    """A number with ``digits`` decimals, or a dash."""
-    x = num(value)
-    return "–" if x is None else f"{x:.{digits}f}"
-
-
-def pct(value: Any) -> str:
-    """A fraction as a percentage with one decimal, or a dash."""
-    x = num(value)
-    return "–" if x is None else f"{100 * x:.1f}%"
-
-
-def seconds_text(value: Any) -> str:
-    """Seconds, readable at any size, or a dash."""
-    x = num(value)
-    if x is None:
-        return "–"
-    if x >= 120:
-        return f"{x / 60:.1f} min"
-    return f"{x:.2f} s"
-
-
-def _int(value: Any) -> str:
-    x = num(value)
-    return "–" if x is None else f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
-
-
-def _bar(value: Any, *, percent: bool = True) -> str:
-    x = num(value)
-    if x is None:
-        return "<span class='dim'>–</span>"
-    width = 100 * min(max(x, 0.0), 1.0)
-    label = pct(x) if percent else fmt(x, 3)
-    return (
-        f"<span class='bar'><i style='width:{width:.1f}%'></i></span><span class='n'>{label}</span>"
-    )
-
-
-def _k_order(k: str) -> tuple[int, str]:
-    return (int(k), "") if k.isdigit() else (1 << 30, k)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False, indent=1)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _e(value: Any) -> str:
-    return html.escape("–" if value is None else str(value), quote=True)
 
 
 def _asset(name: str) -> str:
