@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "gold",
             "pickling",
             "runlog",
+            "settings",
             "state_compare",
             "suite",
             "suite_folders",

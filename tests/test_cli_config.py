@@ -15,11 +15,11 @@ from toolgym.cli import (
     ValidateConfig,
     app,
 )
-from toolgym.cli_config import ConfigError, load_settings, parse_sets
 from toolgym.cli_run import RunConfig
 from toolgym.cli_user import ready_user
 from toolgym.eval.run import EvalConfig
 from toolgym.policies.factory import AgentConfig, AgentOptions
+from toolgym.settings import ConfigError, load_settings, parse_sets
 from toolgym.train.config import TrainConfig
 from toolgym.train.recipe import RecipeConfig
 from toolgym.users.config import UserConfig

@@ -70,7 +70,7 @@ def test_a_step_whose_users_all_failed_stops_with_a_clear_error(tmp_path, user_s
 
 
 def test_cli_overrides_reach_the_user_config(tmp_path):
-    from toolgym.cli_config import parse_sets
+    from toolgym.settings import parse_sets
 
     parsed = parse_sets(["user.kind=llm", "user.seed=3", "lr=0.001"])
     assert parsed == {"user": {"kind": "llm", "seed": 3}, "lr": 0.001}

@@ -9,7 +9,6 @@ its algorithm (``-`` -> ``_``) and may be set only when that algorithm runs; a r
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -19,11 +18,11 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    ValidationError,
     model_serializer,
     model_validator,
 )
 
+from toolgym.settings import load_settings
 from toolgym.users.config import UserConfig
 
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
@@ -272,35 +271,12 @@ def table_name(algo: str) -> str:
     return algo.replace("-", "_")
 
 
-def load_config(path: Path | None, overrides: dict[str, object]) -> TrainConfig:
-    """A TOML file (optional) updated with CLI overrides; errors name the field and the file."""
-    data: dict[str, object] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read the config: {exc}") from None
-    data = deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as exc:
-        where = f"{path}: " if path else ""
-        raise ValueError(f"{where}invalid training config: {problems(exc)}") from None
+def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+    """A TOML file (optional) under ``overrides`` (nested dicts or dotted keys; None: not given).
 
-
-def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` updated with ``extra``; nested tables merge key by key (``[user]`` + ``user.seed``)."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(dict(merged[key]), value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def problems(exc: ValidationError) -> str:
-    """A pydantic error as one line: each bad field and what is wrong with it."""
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors()
-    )
+    Raises:
+        ValueError: naming the file or the override each bad value came from, the field and the
+            fix (:func:`toolgym.settings.load_settings`, as the command line reports it).
+    """
+    names = {key: f"override {key}" for key in overrides or {}}
+    return load_settings(TrainConfig, path, flags=overrides, flag_names=names)

@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from toolgym.train.config import TrainConfig, problems
+from toolgym.settings import ConfigError, load_settings
+from toolgym.train.config import TrainConfig
 from toolgym.train.plot import plot_recipe
 
 SHARED_FIELDS = ("env", "model", "seed", "eval_tasks", "max_new_tokens", "max_tokens")
@@ -148,10 +149,11 @@ def run_recipe(config: RecipeConfig, *, progress: bool = True) -> RecipeResult:
 
 
 def _stage(name: str, fields: dict[str, Any]) -> TrainConfig:
+    """The TrainConfig of stage ``name``; a bad field is reported as ``recipe stage 'rl': ...``."""
     try:
-        return TrainConfig.model_validate(fields)
-    except ValidationError as exc:
-        raise ValueError(f"recipe stage {name!r}: {problems(exc)}") from None
+        return load_settings(TrainConfig, flags=fields, flag_names=dict.fromkeys(fields, ""))
+    except ConfigError as exc:
+        raise ValueError(f"recipe stage {name!r}: {exc}") from None
 
 
 def _test_task_count(env_id: str) -> int:
