@@ -54,3 +54,33 @@ def test_smollm2_episodes_end_to_end_with_exact_logprobs(smollm2, env_id):
     with torch.no_grad():
         recomputed = token_logprobs(model, batch)
     assert float(((recomputed - batch.old_logprobs).abs() * batch.loss_mask).max()) < 1e-4
+
+
+def test_smollm2_kv_cache_matches_uncached_over_a_calendar_episode(smollm2):
+    """Three turns of two Calendar episodes: cache on gives the uncached greedy tokens and log-probs."""
+    from toolgym.tokens.env import TokenEnv
+
+    model, tokenizer, chat = smollm2
+    env = TokenEnv(gym.make("toolgym/Calendar-v0", split="test"), chat, max_tokens=100_000)
+    firsts = []
+    for index in range(2):
+        env.reset(seed=index, options={"task_id": env.unwrapped.tasks[index].id})
+        firsts.append(list(env.trajectory.token_ids))
+    tool = [{"role": "tool", "name": "list_events", "content": '{"events": [], "count": 0}'}]
+    delta = list(chat.observation_ids(tool, chat.end_of_turn_id))
+    runs = []
+    for kv_cache in (False, True):
+        config = SamplingConfig(temperature=0.0, max_new_tokens=6, kv_cache=kv_cache)
+        policy = HFPolicy(model, chat.stop_ids, tokenizer.pad_token_id, config)
+        streams, turns = [list(s) for s in firsts], []
+        for _ in range(3):
+            gens = policy.generate(streams)
+            turns.append(gens)
+            streams = [s + list(g.token_ids) + delta for s, g in zip(streams, gens, strict=True)]
+        runs.append((turns, policy.prefill_tokens))
+    (plain, plain_prefill), (cached, cached_prefill) = runs
+    for plain_turn, cached_turn in zip(plain, cached, strict=True):
+        for a, b in zip(plain_turn, cached_turn, strict=True):
+            assert a.token_ids == b.token_ids
+            assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
+    assert cached_prefill < plain_prefill
