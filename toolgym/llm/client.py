@@ -183,6 +183,16 @@ class OpenAIClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    async def apost(self, url: str, body: Message) -> tuple[Any, int]:
+        """POST ``body`` to ``url`` with this client's retries and concurrency bound.
+
+        For other JSON routes of the same server (e.g. ``ServerTokenPolicy``'s token-id routes).
+
+        Returns:
+            The decoded JSON body and the number of attempts it took.
+        """
+        return await self._send("POST", url, body)
+
     # ---------------------------------------------------------------------------- internals
     def _body(
         self,

@@ -1,5 +1,8 @@
 """``create_app``: the Starlette app of ``toolgym serve`` (``/v1/models``, ``/v1/chat/completions``).
 
+The token-id routes ``/v1/completions`` (vLLM's shape) and ``/generate`` (SGLang's) are in
+``toolgym.serve.token_routes``; their requests are micro-batched (``toolgym.serve.batcher``).
+
 Every error is a JSON body in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``:
 400 for a body that is not JSON or fails validation (the message names the field), 404 for a
 model name other than the served one (and for unknown paths), 500 if generation fails.
@@ -19,6 +22,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from toolgym.formats import FormatName
+from toolgym.serve.batcher import TokenBatcher
 from toolgym.serve.engine import ChatEngine, PromptTooLong
 from toolgym.serve.protocol import (
     ChatCompletionRequest,
@@ -28,6 +32,7 @@ from toolgym.serve.protocol import (
     ModelList,
 )
 from toolgym.serve.stream import sse_events
+from toolgym.serve.token_routes import token_handlers
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
@@ -39,6 +44,7 @@ def create_app(
     model_name: str,
     tool_format: FormatName = "hermes",
     default_max_tokens: int = 512,
+    batch_window_s: float = 0.005,
 ) -> Starlette:
     """An ASGI app that serves ``model`` under the name ``model_name``.
 
@@ -49,6 +55,7 @@ def create_app(
         tool_format: How tools in a request are shown to the model and its calls read back.
         default_max_tokens: Token budget of a request that sets neither ``max_tokens`` nor
             ``max_completion_tokens``.
+        batch_window_s: How long a token-id request waits for others to batch with.
 
     The engine is at ``app.state.engine`` (e.g. ``app.state.engine.render(request)`` shows the
     prompt a request produces).
@@ -83,14 +90,20 @@ def create_app(
             return StreamingResponse(sse_events(completion, usage), media_type="text/event-stream")
         return JSONResponse(completion.model_dump(mode="json"))
 
+    batcher = TokenBatcher(model, engine.pad_id, engine.lock, window_s=batch_window_s)
+    completions, generate = token_handlers(
+        batcher, engine.chat, model_name, (error_response, validation_error_response)
+    )
     app = Starlette(
         routes=[
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/completions", completions, methods=["POST"]),
+            Route("/generate", generate, methods=["POST"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
-    app.state.engine = engine
+    app.state.engine, app.state.batcher = engine, batcher
     return app
 
 

@@ -58,6 +58,11 @@ class ChatEngine:
         self._lock = threading.Lock()
         self._seeds = random.Random()  # seeds of requests that bring none
 
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while the model generates (token-id batches take it too)."""
+        return self._lock
+
     def render(self, request: ChatCompletionRequest) -> str:
         """The prompt text the model is conditioned on (chat template applied)."""
         return self.chat.render(conversation(request, self.tool_format), add_generation_prompt=True)
