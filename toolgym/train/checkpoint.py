@@ -1,8 +1,9 @@
 """Atomic checkpoints: a killed run loses at most the step in flight.
 
 A checkpoint is a folder ``checkpoints/step-NNNNNN`` written under a temporary name and renamed
-into place, then named in ``checkpoints/latest`` (also replaced atomically). It holds the model and
-optimizer state, the scheduler, every RNG state and the position in the task order.
+into place, then named in ``checkpoints/latest`` (also replaced atomically). It holds the model (a
+LoRA run: its adapter only, see ``lora.py``) and optimizer state, the scheduler, every RNG state and
+the position in the task order.
 """
 
 from __future__ import annotations

@@ -139,6 +139,83 @@ class DPOConfig(_Table):
     )
 
 
+LORA_TARGET = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+class LoRAConfig(_Table):
+    """LoRA adapters (peft; ``pip install toolgym[lora]``) instead of full fine-tuning."""
+
+    r: int = Field(
+        default=0,
+        ge=0,
+        description="Adapter rank; 0 trains every weight (no LoRA). With r > 0 only the adapters "
+        "(and PPO's critic head) train and the reference is the model with its adapter off.",
+    )
+    alpha: float = Field(
+        default=16.0, gt=0, description="Adapter scale numerator: updates scale by alpha / r."
+    )
+    dropout: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="Dropout on the adapter input while training (0 keeps training log-probs "
+        "equal to the sampler's).",
+    )
+    target: list[str] = Field(
+        default_factory=lambda: list(LORA_TARGET),
+        min_length=1,
+        description="Names of the linear modules that get adapters (default: the attention and "
+        "MLP projections of Llama-style models such as SmolLM2).",
+    )
+
+
+RolloutBackend = Literal["local", "server", "ray"]
+
+
+class RolloutConfig(_Table):
+    """Where training rollouts are generated: in the learner, by an inference server, by Ray actors."""
+
+    backend: RolloutBackend = Field(
+        default="local",
+        description="local: the learner's own model (HFPolicy); server: an inference server "
+        "(vLLM, SGLang or `toolgym serve`) given token ids, its weights updated after each step; "
+        "ray: `workers` Ray actors (pip install toolgym[ray]).",
+    )
+    server_url: str | None = Field(
+        default=None,
+        description="backend=server (or ray workers that use a server): its root URL, "
+        "e.g. http://localhost:8000.",
+    )
+    protocol: Literal["vllm", "sglang"] = Field(
+        default="vllm", description="The server's token-id protocol (`toolgym serve` has both)."
+    )
+    server_model: str = Field(
+        default="default", description="The model name the server serves (vLLM's `model`)."
+    )
+    max_concurrency: int = Field(default=64, ge=1, description="Server requests in flight at once.")
+    weight_sync: Literal["full", "lora", "none"] = Field(
+        default="full",
+        description="After each update: full: save the weights and have the server load them "
+        "(SGLang /update_weights_from_disk); lora: save the adapter and load it (vLLM "
+        "/v1/load_lora_adapter, needs lora.r > 0); none: the server keeps its weights.",
+    )
+    asynchronous: bool = Field(
+        default=False,
+        description="Generate step t+1's rollouts while step t trains (off-policy by up to "
+        "max_off_policy_steps; the clipped ratio uses the stored behaviour log-probs).",
+    )
+    max_off_policy_steps: int = Field(
+        default=1,
+        ge=0,
+        description="asynchronous only: trajectories from a policy older than this many updates "
+        "are dropped (and counted in `stale_episodes`).",
+    )
+    workers: int = Field(default=1, ge=1, description="backend=ray: number of rollout actors.")
+    worker_restarts: int = Field(
+        default=2, ge=0, description="backend=ray: restarts of a worker that dies."
+    )
+
+
 class TrainConfig(BaseModel):
     """Everything a training run needs. ``toolgym train --help`` lists the same fields."""
 
@@ -211,6 +288,15 @@ class TrainConfig(BaseModel):
         default_factory=DAggerConfig, description="algo=dagger only: its settings."
     )
     dpo: DPOConfig = Field(default_factory=DPOConfig, description="algo=dpo only: its settings.")
+    lora: LoRAConfig = Field(
+        default_factory=LoRAConfig,
+        description="LoRA adapters (e.g. --set lora.r=16 --set lora.alpha=32); r=0: full weights.",
+    )
+    rollout: RolloutConfig = Field(
+        default_factory=RolloutConfig,
+        description="Where rollouts are generated (e.g. --set rollout.backend=server "
+        "--set rollout.server_url=http://localhost:8000).",
+    )
     stop_after_no_signal: int = Field(
         default=5,
         ge=0,
@@ -251,6 +337,18 @@ class TrainConfig(BaseModel):
             raise ValueError("algo=dpo pairs samples of a task: set group_size >= 2 (or dpo.data)")
         if self.aggregation == "constant" and self.max_new_tokens <= 0:
             raise ValueError("aggregation='constant' divides by max_new_tokens: set it > 0")
+        if self.lora.r and self.freeze_layers:
+            raise ValueError(
+                "freeze_layers and lora.r > 0 do not combine (LoRA already freezes every base "
+                "weight): set freeze_layers=0, and lora.target to choose what trains"
+            )
+        rollout = self.rollout
+        if rollout.backend == "server" and rollout.server_url is None:
+            raise ValueError("rollout.backend='server' needs rollout.server_url (e.g. "
+                             "--set rollout.server_url=http://localhost:8000)")  # fmt: skip
+        if rollout.weight_sync == "lora" and not self.lora.r:
+            raise ValueError("rollout.weight_sync='lora' sends a LoRA adapter: set lora.r > 0 "
+                             "(or weight_sync='full')")  # fmt: skip
         return self
 
     @model_serializer(mode="wrap")

@@ -6,6 +6,7 @@ logs, the reward-signal watch) and composes the algorithm of ``config.algo`` fro
 ``Trainer(config).run()`` writes a run directory: ``config.json``, ``metrics.jsonl`` (one line per
 step, evaluations included), atomic checkpoints, ``learning_curve.png``. Everything random comes
 from ``config.seed``; ``Trainer(config, resume=True)`` continues a killed run exactly.
+With ``lora.r > 0`` only LoRA adapters train (``lora.py``); a finished run exports ``merged/``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from toolgym.llm.backends import LocalBackend
 from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.runlog import run_log
 from toolgym.tokens.chat import ChatTokenizer
-from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Trajectory, collate
-from toolgym.train import checkpoint
+from toolgym.train import checkpoint, lora
 from toolgym.train.algos import ALGORITHMS
 from toolgym.train.config import TrainConfig
 from toolgym.train.plot import plot_learning_curve
@@ -60,7 +60,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model, self.tokenizer = models.load(config.model, seed=config.seed)  # type: ignore[arg-type]
         if config.init is not None:
-            self._load_weights(config.init)
+            lora.load_weights(self.model, config.init)  # a LoRA run's adapter merged in
         freeze_bottom(self.model, config.freeze_layers)
         if config.gradient_checkpointing:
             enable = getattr(  # the newer transformers name, else the older one
@@ -71,18 +71,14 @@ class Trainer:
             enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
         self.user_backend = self._policy_as_user() if config.user.model == "policy" else None
+        self.lora = lora.apply(self.model, config.lora)  # the PeftModel, or None (full weights)
         self.algorithm = ALGORITHMS[config.algo](config)
-        self.reference = self._frozen_copy() if self.algorithm.needs.reference else None
+        self.reference = self._reference() if self.algorithm.needs.reference else None
         self.algorithm.build(self.model)
         self.optimizer = self.algorithm.optimizer(self.model)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
-        sampling = SamplingConfig(
-            config.temperature, config.top_p, config.max_new_tokens, config.seed
-        )
-        self.policy = HFPolicy(
-            self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling
-        )
-        self.collector = self.algorithm.collector(lambda: self.env("train"), self.chat, self.policy)
+        self.policy = self._make_policy()
+        self.collector = self._make_collector()
         self.eval_collector = Collector(lambda: self.env("test"), self.chat, self.policy,
                                         max_tokens=config.max_tokens, progress=False)  # fmt: skip
         self.train_tasks = self.algorithm.prepare(self) or self._env_tasks("train")
@@ -142,6 +138,8 @@ class Trainer:
             self.out / "learning_curve.png",
             title=f"{self.config.algo} on {self.config.env}",
         )
+        if self.lora is not None:  # the run is over: merge the adapter, save a plain model
+            lora.export(self.lora, self.tokenizer, self.out / "merged")
         return final
 
     def train_step(self) -> dict[str, Any]:
@@ -155,6 +153,7 @@ class Trainer:
             warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
             self.scheduler.step()
         self.step += 1
+        self._after_update()
         metrics = {
             "step": self.step,
             "lr": self.scheduler.get_last_lr()[0],
@@ -234,7 +233,7 @@ class Trainer:
         """Sample ``group_size`` episodes per task with the current policy; score the reference."""
         self.model.eval()
         seed = self.config.seed * 1_000_003 + self.step
-        collected, stats = self.collector.collect(tasks, self.config.group_size, seed=seed)
+        collected, stats = self._collect(tasks, seed)
         self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
         broken = broken_counts(collected)
@@ -249,12 +248,32 @@ class Trainer:
         reference = None
         if self.reference is not None and score_reference:
             with torch.no_grad():
-                reference = token_logprobs(self.reference, batch, self.config.temperature)
+                reference = lora.reference_logprobs(self.reference, batch, self.config.temperature)
         rewards = torch.tensor([t.total_reward for t in trajectories])
         dropped = len(collected) - len(trajectories)
         return Rollout(
             trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped, broken
         )
+
+    # ------------------------------------------------------ rollout seams
+    def _make_policy(self) -> Any:
+        """The token policy of training rollouts and evaluations (``rollout.backend``)."""
+        config = self.config
+        sampling = SamplingConfig(
+            config.temperature, config.top_p, config.max_new_tokens, config.seed
+        )
+        return HFPolicy(self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling)
+
+    def _make_collector(self) -> Any:
+        """What plays the training episodes: anything with ``Collector.collect``'s signature."""
+        return self.algorithm.collector(lambda: self.env("train"), self.chat, self.policy)
+
+    def _collect(self, tasks: list[str], seed: int) -> tuple[list[Trajectory], Any]:
+        """``group_size`` episodes per task, grouped task by task, and the rollout stats."""
+        return self.collector.collect(tasks, self.config.group_size, seed=seed)  # type: ignore[no-any-return]
+
+    def _after_update(self) -> None:
+        """Called once per step after the optimizer update (e.g. to send weights to a server)."""
 
     # ------------------------------------------------------------- plumbing
     def _policy_as_user(self) -> LocalBackend | None:
@@ -298,7 +317,10 @@ class Trainer:
             return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
         return 1.0
 
-    def _frozen_copy(self) -> Any:
+    def _reference(self) -> Any:
+        """A frozen copy of the starting policy; with LoRA the model with its adapter off."""
+        if self.lora is not None:
+            return lora.DisabledAdapter(self.lora)  # the base itself: no second copy
         reference = copy.deepcopy(self.model).eval()
         for parameter in reference.parameters():
             parameter.requires_grad_(False)
@@ -313,7 +335,7 @@ class Trainer:
             self.out,
             self.step,
             {
-                "model": self.model.state_dict(),
+                **lora.model_state(self.model, self.lora, self.config.init),  # or the adapter
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "sampling_rng": self.policy.generator.get_state(),
@@ -329,7 +351,7 @@ class Trainer:
         state = checkpoint.load_latest(self.out)
         if state is None:
             raise FileNotFoundError(f"{self.out} has no checkpoint to resume from")
-        self.model.load_state_dict(state["model"])
+        lora.restore(self.model, self.lora, state)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.policy.generator.set_state(state["sampling_rng"])
@@ -338,14 +360,6 @@ class Trainer:
         self.step, self.task_position = state["step"], state["task_position"]
         self.episodes = state.get("episodes", 0)  # absent from checkpoints of older runs
         _truncate_metrics(self.out / "metrics.jsonl", self.step)
-
-    def _load_weights(self, run_dir: Path) -> None:
-        state = checkpoint.load_latest(run_dir)
-        if state is None:
-            raise FileNotFoundError(
-                f"--init {run_dir}: no checkpoint found under {run_dir / 'checkpoints'}"
-            )
-        self.model.load_state_dict(state["model"])
 
 
 def freeze_bottom(model: Any, layers: int) -> None:

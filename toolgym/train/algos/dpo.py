@@ -21,6 +21,7 @@ from toolgym.train.algos.base import (
     rows,
     step_metrics,
 )
+from toolgym.train.lora import reference_logprobs
 from toolgym.train.losses import dpo_loss, sequence_logprobs
 from toolgym.train.preferences import Pair, preference_dataset
 from toolgym.train.rollouts import Rollout
@@ -72,7 +73,7 @@ class DPO(Algorithm):
             rejected = collate([r for _, r in pairs], pad)
             with torch.no_grad():
                 ref_chosen, ref_rejected = (
-                    sequence_logprobs(token_logprobs(run.reference, b), b.loss_mask)
+                    sequence_logprobs(reference_logprobs(run.reference, b), b.loss_mask)
                     for b in (chosen, rejected)
                 )
             for index in minibatches(config, len(pairs)):
