@@ -95,11 +95,14 @@ def test_store_drops_stale_entries_caps_and_watches_weights(tiny):
         return RowCache(tuple(tokens), empty, empty)
 
     store.replace([row([1, 2]), row([3, 4]), row([5, 6])])
-    assert [e.tokens for e in store.entries] == [(1, 2), (3, 4)]  # capped
-    hits = store.lookup([[3, 4, 9], [1, 2], [1, 2, 7], [5, 6, 1]])
-    assert [h and h.tokens for h in hits] == [(3, 4), None, (1, 2), None]  # strict extensions
-    store.replace([row([1, 2, 7])])
-    assert store.lookup([[3, 4, 9]]) == [None]  # not extended last call: dropped
+    assert [e.tokens for e in store.entries] == [(3, 4), (5, 6)]  # capped: the oldest went
+    hits = store.lookup([[3, 4], [5, 6, 7], [1, 2, 1]])
+    assert [h and h.tokens for h in hits] == [None, (5, 6), None]  # strict extensions only
+    store.replace([row([5, 6, 7, 8])])  # supersedes (5, 6); (3, 4) idle for 1 call: kept
+    assert [e.tokens for e in store.entries] == [(3, 4), (5, 6, 7, 8)]
+    store.lookup([[5, 6, 7, 8, 9]])
+    store.replace([row([5, 6, 7, 8, 9, 1])])  # (3, 4) idle for 2 calls now: dropped
+    assert [e.tokens for e in store.entries] == [(5, 6, 7, 8, 9, 1)]
     with torch.no_grad():
         next(model.parameters()).add_(0.0)  # an in-place weight update
-    assert store.lookup([[1, 2, 7, 8]]) == [None] and store.entries == []
+    assert store.lookup([[5, 6, 7, 8, 9, 1, 2]]) == [None] and store.entries == []

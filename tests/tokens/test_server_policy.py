@@ -148,3 +148,13 @@ def test_gives_up_after_max_retries():
         with ServerTokenPolicy(config, [0]) as policy, pytest.raises(EndpointError) as info:
             policy.generate([[1, 2, 3]], 4)
     assert info.value.status_code == 503 and app.state.calls["n"] == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://h:8000", "http://h:8000/", "http://h:8000/v1", "http://h:8000/v1/"]
+)
+def test_base_url_with_or_without_v1_reaches_the_same_routes(url):
+    assert TokenServerConfig(base_url=url).root == "http://h:8000"
+    policy = ServerTokenPolicy(TokenServerConfig(base_url=url, protocol="sglang"), [1])
+    assert policy.url == "http://h:8000/generate"
+    policy.close()

@@ -68,3 +68,23 @@ def test_a_dump_holds_the_running_table_only_and_validates_again(algo):
     tables = {"sft", "grpo", "ppo", "rest", "online_em", "dagger", "dpo"} & set(dumped)
     assert tables == {algo.replace("-", "_")}
     assert TrainConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_rollout_backends_not_built_yet_are_refused_by_name():
+    with pytest.raises(ValueError, match="rollout.backend='ray' is not built yet"):
+        load_config(None, {"rollout.backend": "ray"})
+    assert load_config(None, {"rollout.backend": "local"}).rollout.backend == "local"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({}, "needs rollout.server_url"),
+        ({"rollout.server_url": "http://h", "rollout.protocol": "vllm"}, "use rollout.protocol"),
+        ({"rollout.server_url": "http://h", "lora.r": 4}, "train without LoRA"),
+    ],
+)
+def test_server_rollouts_that_cannot_sync_weights_are_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        load_config(None, {"rollout.backend": "server", **overrides})
+    assert load_config(None, {"rollout.backend": "server", "rollout.server_url": "http://h"})

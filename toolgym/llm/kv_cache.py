@@ -7,9 +7,11 @@ back), keyed by that token sequence. A later prefix that strictly extends a reme
 reuses its keys and values, and only the remainder is prefilled; cached keys already carry their
 rotary positions, so the result is the uncached computation up to float rounding.
 
-Memory is bounded: each call replaces the whole store (an entry not extended by the next call is
-dropped), at most ``max_entries`` rows are kept, and the store empties itself when the model's
-weights change in place (optimizer steps, ``load_state_dict``).
+Memory is bounded: an entry that a call extends is replaced by the longer row; an entry no call
+has extended for ``max_idle_calls`` calls is dropped (a finished episode's rows go soon, while the
+requests of one round split over a few calls, as a server's micro-batches are, keep theirs); at
+most ``max_entries`` rows are kept (the least recently stored go first); and the store empties
+itself when the model's weights change in place (optimizer steps, ``load_state_dict``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RowCache:
     tokens: tuple[int, ...]
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
+    stored_at: int = 0  # the store's call count when the row was stored
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -43,20 +46,24 @@ class RowCache:
 class PrefixStore:
     """The rows remembered from the last call, found again by token-sequence extension."""
 
-    def __init__(self, model: Any, max_entries: int = 256):
+    def __init__(self, model: Any, max_entries: int = 256, max_idle_calls: int = 2):
         """Remember at most ``max_entries`` rows of ``model``'s caches.
 
         Args:
             model: The causal LM whose caches are stored (its weights are watched).
-            max_entries: Cap on remembered rows (later rows of a call are not kept).
+            max_entries: Cap on remembered rows (the least recently stored go first).
+            max_idle_calls: A row is dropped once this many later calls stored rows without
+                extending it.
         """
-        self.model, self.max_entries = model, max_entries
+        self.model, self.max_entries, self.max_idle_calls = model, max_entries, max_idle_calls
+        self.calls = 0
         self.entries: list[RowCache] = []
+        self._extended: list[RowCache] = []  # the last lookup's hits, superseded by its rows
         self._weights = self._fingerprint()
 
     def clear(self) -> None:
         """Forget every entry (call after changing the weights without in-place ops)."""
-        self.entries = []
+        self.entries, self._extended = [], []
 
     def lookup(self, prefixes: Sequence[Sequence[int]]) -> list[RowCache | None]:
         """Per prefix, the remembered row it strictly extends (``None`` if there is none).
@@ -78,11 +85,20 @@ class PrefixStore:
                     hit, start = entry, index + 1
                     break
             found.append(hit)
+        self._extended = [hit for hit in found if hit is not None]
         return found
 
     def replace(self, rows: Sequence[RowCache]) -> None:
-        """Keep ``rows`` (up to the cap) and drop everything else."""
-        self.entries = [row for row in rows[: self.max_entries] if len(row) > 0]
+        """Store ``rows``: they supersede the last lookup's hits; the oldest go past the cap."""
+        self.calls += 1
+        superseded = {id(entry) for entry in self._extended}
+        oldest = self.calls - self.max_idle_calls
+        kept = [e for e in self.entries if id(e) not in superseded and e.stored_at > oldest]
+        fresh = [row for row in rows if len(row) > 0]
+        for row in fresh:
+            row.stored_at = self.calls
+        self.entries = (kept + fresh)[-self.max_entries :] if self.max_entries else []
+        self._extended = []
 
     def _fingerprint(self) -> int:
         """Sum of the parameters' version counters: it moves whenever a weight changes in place."""

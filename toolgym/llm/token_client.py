@@ -57,7 +57,9 @@ class TokenServerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    base_url: str = Field(description="Server root, e.g. 'http://localhost:8000' (no '/v1').")
+    base_url: str = Field(
+        description="Server root, e.g. 'http://localhost:8000' (a trailing '/v1' is dropped)."
+    )
     protocol: TokenProtocol = Field(default="vllm", description="Wire protocol: vllm or sglang.")
     model: str = Field(default="default", description="Model name (vLLM's `model` field).")
     temperature: float = Field(default=1.0, ge=0.0, description="0 means greedy.")
@@ -71,10 +73,15 @@ class TokenServerConfig(BaseModel):
     read_timeout: float = Field(default=300.0, gt=0, description="Seconds to wait for a read.")
     api_key: str | None = Field(default=None, repr=False, description="Bearer token, if any.")
 
+    @property
+    def root(self) -> str:
+        """``base_url`` without a trailing ``/`` or ``/v1`` (the routes add their own prefix)."""
+        return self.base_url.rstrip("/").removesuffix("/v1")
+
     def http_config(self) -> OpenAIConfig:
         """The settings of the underlying :class:`OpenAIClient` (retries, timeouts, bound)."""
         return OpenAIConfig(
-            base_url=self.base_url.rstrip("/"),
+            base_url=self.root,
             model=self.model,
             api_key=self.api_key,
             api_key_env="",
@@ -100,7 +107,7 @@ class ServerTokenPolicy:
         self.config = config
         self.stop_ids = sorted(int(i) for i in stop_ids)
         self.client = OpenAIClient(config.http_config())
-        root = config.base_url.rstrip("/")
+        root = config.root
         self.url = f"{root}/v1/completions" if config.protocol == "vllm" else f"{root}/generate"
         self._calls = 0
 

@@ -2,6 +2,7 @@
 
 The token-id routes ``/v1/completions`` (vLLM's shape) and ``/generate`` (SGLang's) are in
 ``toolgym.serve.token_routes``; their requests are micro-batched (``toolgym.serve.batcher``).
+SGLang's ``/update_weights_from_disk`` (``toolgym.serve.weight_routes``) loads new weights.
 
 Every error is a JSON body in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``:
 400 for a body that is not JSON or fails validation (the message names the field), 404 for a
@@ -33,6 +34,7 @@ from toolgym.serve.protocol import (
 )
 from toolgym.serve.stream import sse_events
 from toolgym.serve.token_routes import token_handlers
+from toolgym.serve.weight_routes import update_weights_handler
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
@@ -94,15 +96,21 @@ def create_app(
     completions, generate = token_handlers(
         batcher, engine.chat, model_name, (error_response, validation_error_response)
     )
-    app = Starlette(
-        routes=[
-            Route("/v1/models", list_models, methods=["GET"]),
-            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
-            Route("/v1/completions", completions, methods=["POST"]),
-            Route("/generate", generate, methods=["POST"]),
-        ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
-    )
+    app = Starlette(exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    app.state.weight_version = None
+    routes = [
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/completions", completions, methods=["POST"]),
+        Route("/generate", generate, methods=["POST"]),
+        Route(
+            "/update_weights_from_disk",
+            update_weights_handler(model, engine.lock, app.state),
+            methods=["POST"],
+        ),
+    ]
+    for route in routes:
+        app.router.routes.append(route)
     app.state.engine, app.state.batcher = engine, batcher
     return app
 

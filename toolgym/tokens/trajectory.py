@@ -46,6 +46,7 @@ class Trajectory:
             was taken in, one per turn the env saw (DAgger's labels, filled by its ``ExpertLabels``
             wrapper in ``train/algos/dagger.py``); empty otherwise.
         error: The traceback of an exception that escaped the env (``end_reason="env_error"``).
+        policy_version: Updates behind the weights that sampled it (a trainer sets it; 0 else).
     """
 
     task_id: str
@@ -60,6 +61,7 @@ class Trajectory:
     )
     expert: list[str] = field(default_factory=list)
     error: str | None = None
+    policy_version: int = 0
 
     @property
     def token_ids(self) -> list[int]:

@@ -170,49 +170,33 @@ class LoRAConfig(_Table):
 
 
 RolloutBackend = Literal["local", "server", "ray"]
+BUILT_BACKENDS = ("local", "server")
 
 
 class RolloutConfig(_Table):
-    """Where training rollouts are generated: in the learner, by an inference server, by Ray actors."""
+    """Where training rollouts are generated: the learner's own model, or an inference server."""
 
     backend: RolloutBackend = Field(
         default="local",
-        description="local: the learner's own model (HFPolicy); server: an inference server "
-        "(vLLM, SGLang or `toolgym serve`) given token ids, its weights updated after each step; "
-        "ray: `workers` Ray actors (pip install toolgym[ray]).",
+        description="local: the learner's own model (HFPolicy, cross-turn KV cache); server: an "
+        "inference server given token ids (SGLang, vLLM or `toolgym serve`), its weights "
+        "updated after each step; ray (rollout actors) is not built yet and is refused.",
     )
     server_url: str | None = Field(
-        default=None,
-        description="backend=server (or ray workers that use a server): its root URL, "
-        "e.g. http://localhost:8000.",
+        default=None, description="backend=server: the server's root, e.g. http://localhost:30000."
     )
     protocol: Literal["vllm", "sglang"] = Field(
-        default="vllm", description="The server's token-id protocol (`toolgym serve` has both)."
+        default="sglang", description="The server's token-id protocol (`toolgym serve` has both)."
     )
     server_model: str = Field(
         default="default", description="The model name the server serves (vLLM's `model`)."
     )
     max_concurrency: int = Field(default=64, ge=1, description="Server requests in flight at once.")
-    weight_sync: Literal["full", "lora", "none"] = Field(
-        default="full",
-        description="After each update: full: save the weights and have the server load them "
-        "(SGLang /update_weights_from_disk); lora: save the adapter and load it (vLLM "
-        "/v1/load_lora_adapter, needs lora.r > 0); none: the server keeps its weights.",
-    )
-    asynchronous: bool = Field(
-        default=False,
-        description="Generate step t+1's rollouts while step t trains (off-policy by up to "
-        "max_off_policy_steps; the clipped ratio uses the stored behaviour log-probs).",
-    )
-    max_off_policy_steps: int = Field(
-        default=1,
-        ge=0,
-        description="asynchronous only: trajectories from a policy older than this many updates "
-        "are dropped (and counted in `stale_episodes`).",
-    )
-    workers: int = Field(default=1, ge=1, description="backend=ray: number of rollout actors.")
-    worker_restarts: int = Field(
-        default=2, ge=0, description="backend=ray: restarts of a worker that dies."
+    weight_sync: Literal["disk", "none"] = Field(
+        default="disk",
+        description="disk: after each update save the weights under OUT/weights/ and have the "
+        "server load them (SGLang /update_weights_from_disk, also in `toolgym serve`); none: the "
+        "server keeps its weights (off-policy: for debugging).",
     )
 
 
@@ -294,8 +278,8 @@ class TrainConfig(BaseModel):
     )
     rollout: RolloutConfig = Field(
         default_factory=RolloutConfig,
-        description="Where rollouts are generated (e.g. --set rollout.backend=server "
-        "--set rollout.server_url=http://localhost:8000).",
+        description="Where training rollouts are generated (e.g. --set rollout.backend=server "
+        "--set rollout.server_url=http://localhost:30000).",
     )
     stop_after_no_signal: int = Field(
         default=5,
@@ -343,12 +327,21 @@ class TrainConfig(BaseModel):
                 "weight): set freeze_layers=0, and lora.target to choose what trains"
             )
         rollout = self.rollout
-        if rollout.backend == "server" and rollout.server_url is None:
-            raise ValueError("rollout.backend='server' needs rollout.server_url (e.g. "
-                             "--set rollout.server_url=http://localhost:8000)")  # fmt: skip
-        if rollout.weight_sync == "lora" and not self.lora.r:
-            raise ValueError("rollout.weight_sync='lora' sends a LoRA adapter: set lora.r > 0 "
-                             "(or weight_sync='full')")  # fmt: skip
+        if rollout.backend not in BUILT_BACKENDS:
+            raise ValueError(f"rollout.backend={rollout.backend!r} is not built yet: use "
+                             "'local' or 'server'")  # fmt: skip
+        if rollout.backend == "server":
+            if rollout.server_url is None:
+                raise ValueError("rollout.backend='server' needs rollout.server_url (e.g. "
+                                 "--set rollout.server_url=http://localhost:30000)")  # fmt: skip
+            if rollout.weight_sync == "disk" and rollout.protocol == "vllm":
+                raise ValueError("vLLM's server has no route that loads full weights from disk: "
+                                 "use rollout.protocol='sglang' (SGLang or `toolgym serve`), or "
+                                 "rollout.weight_sync='none'")  # fmt: skip
+            if rollout.weight_sync == "disk" and self.lora.r:
+                raise ValueError("rollout.backend='server' sends full weights; with lora.r > 0 "
+                                 "the adapter would have to be merged first, which is not built "
+                                 "yet: train without LoRA or with backend='local'")  # fmt: skip
         return self
 
     @model_serializer(mode="wrap")

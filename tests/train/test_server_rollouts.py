@@ -1,0 +1,76 @@
+"""rollout.backend="server": episodes from `toolgym serve` over HTTP, weights pushed after each step."""
+
+import json
+
+import pytest
+import torch
+
+from toolgym.llm import models
+from toolgym.serve import background_server, create_app
+from toolgym.train.config import TrainConfig
+from toolgym.train.loop import Trainer
+from toolgym.train.server_rollouts import WeightPusher, WeightSyncError
+
+SMALL = {"env": "toolgym/Search-v0", "model": "tiny", "tasks_per_step": 2, "group_size": 2,
+         "max_new_tokens": 6, "eval_tasks": 2, "lr": 1e-2, "steps": 2}  # fmt: skip
+
+
+@pytest.fixture
+def server():
+    model, tokenizer = models.load("tiny", seed=123)  # other weights than the learner's
+    app = create_app(model, tokenizer, model_name="tiny")
+    with background_server(app) as url:
+        yield url, app, model
+
+
+def test_training_generates_on_the_server_and_keeps_its_weights_in_step(server, tmp_path):
+    url, app, served = server
+    config = TrainConfig(**SMALL, out=tmp_path / "run",
+                         rollout={"backend": "server", "server_url": url})  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    assert app.state.weight_version == "0"  # the learner's starting weights were pushed first
+    seen = []
+    original = trainer._collect
+
+    def spy(tasks, seed):
+        trajectories, stats = original(tasks, seed)
+        for mine, theirs in zip(trainer.model.parameters(), served.parameters(), strict=True):
+            assert torch.equal(mine, theirs)  # every rollout is sampled with the current weights
+        seen.append(stats)
+        return trajectories, stats
+
+    trainer._collect = spy
+    batches = app.state.batcher.batches
+    trainer.run()
+    assert len(seen) == 2 and app.state.batcher.batches > batches  # the server generated them
+    assert app.state.weight_version == "2"
+    for mine, theirs in zip(trainer.model.parameters(), served.parameters(), strict=True):
+        assert torch.equal(mine, theirs)
+    assert [p.name for p in (tmp_path / "run" / "weights").iterdir()] == ["step-000002"]
+    rows = [
+        json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [r["step"] for r in rows if "reward_mean" in r] == [1, 2]
+
+
+def test_trajectories_record_the_version_that_sampled_them(server, tmp_path):
+    url, _, _ = server
+    config = TrainConfig(**SMALL, out=tmp_path / "run",
+                         rollout={"backend": "server", "server_url": url})  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    first = trainer.rollout(["search-train-001"])
+    trainer.train_step()
+    second = trainer.rollout(["search-train-001"])
+    assert {t.policy_version for t in first.trajectories} == {0}
+    assert {t.policy_version for t in second.trajectories} == {1}
+
+
+def test_a_server_that_refuses_the_weights_stops_with_its_message(server, tmp_path):
+    url, _, _ = server
+    pusher = WeightPusher(url, tmp_path)
+    tiny, _ = models.load("tiny", seed=0)
+    tiny.model.embed_tokens.weight.data = torch.zeros(3, 3)  # a shape the server cannot take
+    with pytest.raises(WeightSyncError, match="do not fit"):
+        pusher.push(tiny, 1)
+    with pytest.raises(WeightSyncError, match="update_weights_from_disk"):
+        WeightPusher("http://127.0.0.1:9", tmp_path, timeout=2).push(models.load("tiny")[0], 1)
