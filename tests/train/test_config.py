@@ -88,3 +88,8 @@ def test_server_rollouts_that_cannot_sync_weights_are_refused(overrides, message
     with pytest.raises(ValueError, match=message):
         load_config(None, {"rollout.backend": "server", **overrides})
     assert load_config(None, {"rollout.backend": "server", "rollout.server_url": "http://h"})
+
+
+def test_asynchronous_rollouts_need_a_server():
+    with pytest.raises(ValueError, match="set rollout.backend='server'"):
+        load_config(None, {"rollout.asynchronous": True})

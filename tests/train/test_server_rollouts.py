@@ -74,3 +74,39 @@ def test_a_server_that_refuses_the_weights_stops_with_its_message(server, tmp_pa
         pusher.push(tiny, 1)
     with pytest.raises(WeightSyncError, match="update_weights_from_disk"):
         WeightPusher("http://127.0.0.1:9", tmp_path, timeout=2).push(models.load("tiny")[0], 1)
+
+
+def test_asynchronous_rollouts_overlap_training_and_lag_one_update(server, tmp_path):
+    url, app, _ = server
+    config = TrainConfig(**{**SMALL, "steps": 3}, out=tmp_path / "run",
+                         rollout={"backend": "server", "server_url": url, "asynchronous": True})  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    versions = []
+    original = trainer.rollout
+
+    def spy(tasks, **kwargs):
+        rollout = original(tasks, **kwargs)
+        versions.append((trainer.step, sorted({t.policy_version for t in rollout.trajectories})))
+        return rollout
+
+    trainer.rollout = spy
+    trainer.run()
+    # step 0 collects at once; steps 1 and 2 take the prefetch started one update earlier
+    assert versions == [(0, [0]), (1, [0]), (2, [1])]
+    rows = [
+        json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    steps = [r for r in rows if "reward_mean" in r]
+    assert [r["async_hits"] for r in steps] == [0, 1, 2]
+    assert steps[-1]["stale_episodes"] == 0 and steps[-1]["async_misses"] == 0
+
+
+def test_a_prefetch_past_the_staleness_bound_is_dropped_and_counted(server, tmp_path):
+    url, _, _ = server
+    config = TrainConfig(**SMALL, out=tmp_path / "run", rollout={
+        "backend": "server", "server_url": url, "asynchronous": True, "max_off_policy_steps": 0})  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    trainer.train_step()
+    metrics = trainer.train_step()  # its prefetch lags one update: too old under a bound of 0
+    assert metrics["stale_episodes"] == SMALL["tasks_per_step"] * SMALL["group_size"]
+    assert metrics["async_hits"] == 0

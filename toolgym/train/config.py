@@ -198,6 +198,17 @@ class RolloutConfig(_Table):
         "server load them (SGLang /update_weights_from_disk, also in `toolgym serve`); none: the "
         "server keeps its weights (off-policy: for debugging).",
     )
+    asynchronous: bool = Field(
+        default=False,
+        description="backend=server: generate step t+1's episodes while step t trains (they lag "
+        "the learner by an update; the clipped ratio uses their stored behaviour log-probs).",
+    )
+    max_off_policy_steps: int = Field(
+        default=1,
+        ge=0,
+        description="asynchronous: a prefetch more updates behind than this is dropped (counted "
+        "in stale_episodes) and the step collects afresh.",
+    )
 
 
 class TrainConfig(BaseModel):
@@ -330,6 +341,9 @@ class TrainConfig(BaseModel):
         if rollout.backend not in BUILT_BACKENDS:
             raise ValueError(f"rollout.backend={rollout.backend!r} is not built yet: use "
                              "'local' or 'server'")  # fmt: skip
+        if rollout.asynchronous and rollout.backend != "server":
+            raise ValueError("rollout.asynchronous overlaps server generation with training: "
+                             "set rollout.backend='server'")  # fmt: skip
         if rollout.backend == "server":
             if rollout.server_url is None:
                 raise ValueError("rollout.backend='server' needs rollout.server_url (e.g. "

@@ -36,6 +36,7 @@ from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Trajectory, collate
 from toolgym.train import checkpoint, lora
 from toolgym.train.algos import ALGORITHMS
+from toolgym.train.async_rollouts import AsyncCollector
 from toolgym.train.config import TrainConfig
 from toolgym.train.plot import plot_learning_curve
 from toolgym.train.rollouts import (
@@ -163,6 +164,8 @@ class Trainer:
             "episodes": self.episodes,
             "seconds": time.perf_counter() - start,
         }
+        if isinstance(self.collector, AsyncCollector):
+            metrics |= self.collector.counts
         self._watch_signal(metrics)
         return metrics
 
@@ -234,10 +237,10 @@ class Trainer:
     def rollout(self, tasks: list[str], *, score_reference: bool = True) -> Rollout:
         """Sample ``group_size`` episodes per task with the current policy; score the reference."""
         self.model.eval()
-        seed = self.config.seed * 1_000_003 + self.step
-        collected, stats = self._collect(tasks, seed)
-        for trajectory in collected:
-            trajectory.policy_version = self._sampling_version()
+        collected, stats = self._collect(tasks, self._rollout_seed(self.step))
+        if not isinstance(self.collector, AsyncCollector):  # which stamps its prefetches itself
+            for trajectory in collected:
+                trajectory.policy_version = self._sampling_version()
         self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
         broken = broken_counts(collected)
@@ -281,7 +284,23 @@ class Trainer:
             if self.config.rollout.weight_sync == "disk":
                 assert self.config.rollout.server_url is not None
                 self.weights = WeightPusher(self.config.rollout.server_url, self.config.out)
-        return self.algorithm.collector(lambda: self.env("train"), self.chat, policy)
+        collector = self.algorithm.collector(lambda: self.env("train"), self.chat, policy)
+        if self.config.rollout.asynchronous:
+            return AsyncCollector(collector, self._next_request, self._sampling_version,
+                                  self.config.rollout.max_off_policy_steps)  # fmt: skip
+        return collector
+
+    def _next_request(self) -> tuple[list[str], int, int] | None:
+        """The next step's rollout request (tasks, group size, seed), or None after the last."""
+        if self.step + 1 >= self.config.steps:
+            return None
+        count, order = self.config.tasks_per_step, self.order
+        positions = range(self.task_position, self.task_position + count)
+        tasks = [self.train_tasks[order[p % len(order)]] for p in positions]
+        return tasks, self.config.group_size, self._rollout_seed(self.step + 1)
+
+    def _rollout_seed(self, step: int) -> int:
+        return self.config.seed * 1_000_003 + step
 
     def _collect(self, tasks: list[str], seed: int) -> tuple[list[Trajectory], Any]:
         """``group_size`` episodes per task, grouped task by task, and the rollout stats."""
