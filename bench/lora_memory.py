@@ -9,6 +9,7 @@ resident set), its RSS after loading, and the mean step time after the first (wa
     python bench/lora_memory.py                          # SmolLM2-135M, SFT, 4 tasks a step
     python bench/lora_memory.py --algo grpo --beta 0.1   # with a KL reference (a copy in full FT)
     python bench/lora_memory.py --model tiny --steps 2   # a smoke run
+    python bench/lora_memory.py --gradient-checkpointing # activations recomputed in both
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def run_variant(args: argparse.Namespace) -> dict[str, Any]:
             tasks_per_step=args.tasks, group_size=args.group_size, beta=args.beta,
             max_new_tokens=args.max_new_tokens, lr=1e-5, seed=0, lora=lora,
             stop_after_no_signal=0, out=Path(out),
+            gradient_checkpointing=args.gradient_checkpointing,
         )  # fmt: skip
         trainer = Trainer(config, progress=False)
         loaded = rss_now_mb()
@@ -79,6 +81,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--r", type=int, default=16, help="LoRA rank")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--gradient-checkpointing", action="store_true", help="both variants recompute activations"
+    )
     parser.add_argument("--variant", choices=["full", "lora"], help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -93,7 +98,8 @@ def main() -> None:
             sys.exit(f"{variant} failed:\n{done.stderr[-3000:]}")
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     full, lora = results
-    print(f"{args.model}, algo={args.algo}, {args.tasks} tasks x {args.group_size}, r={args.r}")
+    print(f"{args.model}, algo={args.algo}, {args.tasks} tasks x {args.group_size}, r={args.r}, "
+          f"gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}")  # fmt: skip
     print(f"{'':24}{'full':>12}{'lora':>12}{'lora/full':>12}")
     for key in ("peak_rss_mb", "rss_after_load_mb", "step_seconds", "first_step_seconds",
                 "trainable_parameters"):  # fmt: skip
