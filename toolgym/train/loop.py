@@ -11,6 +11,7 @@ With ``lora.r > 0`` only LoRA adapters train (``lora.py``); a finished run expor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -35,6 +36,7 @@ from toolgym.runlog import run_log
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Trajectory, collate
 from toolgym.train import checkpoint, lora
+from toolgym.train import distributed as ddp
 from toolgym.train.algos import ALGORITHMS
 from toolgym.train.async_rollouts import AsyncCollector
 from toolgym.train.config import TrainConfig
@@ -59,6 +61,8 @@ class Trainer:
     def __init__(self, config: TrainConfig, *, resume: bool = False, progress: bool = True) -> None:
         """Load the model, environments and optimizer; with ``resume`` restore the run's latest checkpoint."""
         self.config, self.progress = config, progress
+        ddp.setup()  # under torchrun: join the learners (``distributed.py``)
+        ddp.check_supported(config)
         torch.manual_seed(config.seed)
         self.model, self.tokenizer = models.load(config.model, seed=config.seed)  # type: ignore[arg-type]
         if config.init is not None:
@@ -74,6 +78,7 @@ class Trainer:
         self.chat = ChatTokenizer(self.tokenizer)
         self.user_backend = self._policy_as_user() if config.user.model == "policy" else None
         self.lora = lora.apply(self.model, config.lora)  # the PeftModel, or None (full weights)
+        ddp.sync_parameters(self.model)
         self.algorithm = ALGORITHMS[config.algo](config)
         self.reference = self._reference() if self.algorithm.needs.reference else None
         self.algorithm.build(self.model)
@@ -93,9 +98,10 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         if resume:
             self._restore()
-        else:
+        elif ddp.is_main():
             (self.out / "metrics.jsonl").write_text("")
-        (self.out / "config.json").write_text(config.model_dump_json(indent=2))
+        if ddp.is_main():  # rank 0 alone writes the run directory
+            (self.out / "config.json").write_text(config.model_dump_json(indent=2))
         self._after_update()  # a server starts from the learner's weights (init, resume)
 
     # ------------------------------------------------------------------ run
@@ -105,7 +111,7 @@ class Trainer:
         Warnings and errors (env errors with their tracebacks, steps without reward signal) also
         go to ``out/run.log``.
         """
-        with run_log(self.out / "run.log"):
+        with run_log(self.out / "run.log") if ddp.is_main() else contextlib.nullcontext():
             return self._run()
 
     def _run(self) -> dict[str, Any]:
@@ -136,12 +142,12 @@ class Trainer:
                 self._save()
         final = final or self.evaluate()
         self._log({"step": self.step, "final": True, **final})
-        plot_learning_curve(
-            self.out / "metrics.jsonl",
-            self.out / "learning_curve.png",
-            title=f"{self.config.algo} on {self.config.env}",
-        )
-        if self.lora is not None:  # the run is over: merge the adapter, save a plain model
+        if ddp.is_main():
+            plot_learning_curve(self.out / "metrics.jsonl", self.out / "learning_curve.png",
+                                title=f"{self.config.algo} on {self.config.env}")  # fmt: skip
+        if (
+            self.lora is not None and ddp.is_main()
+        ):  # the run is over: merge the adapter, save a plain model
             lora.export(self.lora, self.tokenizer, self.out / "merged")
         return final
 
@@ -192,7 +198,13 @@ class Trainer:
             raise NoRewardSignal(f"stopped at step {self.step}: {advice}")
 
     def evaluate(self) -> dict[str, Any]:
-        """Success rate on the first ``eval_tasks`` test tasks (one sample each, at ``eval_temperature``)."""
+        """Success rate on the first ``eval_tasks`` test tasks (one sample each, at ``eval_temperature``).
+
+        Under torchrun rank 0 plays them and every rank gets its result.
+        """
+        return ddp.broadcast(self._evaluate() if ddp.is_main() else {})
+
+    def _evaluate(self) -> dict[str, Any]:
         self.model.eval()
         state, sampling = self.policy.generator.get_state(), self.policy.config
         self.policy.config = dataclasses.replace(sampling, temperature=self.config.eval_temperature)
@@ -266,9 +278,8 @@ class Trainer:
     def _make_policy(self) -> Any:
         """The token policy of training rollouts and evaluations (``rollout.backend``)."""
         config = self.config
-        sampling = SamplingConfig(
-            config.temperature, config.top_p, config.max_new_tokens, config.seed
-        )
+        seed = config.seed + 1_000_003 * ddp.rank()  # each learner samples its own episodes
+        sampling = SamplingConfig(config.temperature, config.top_p, config.max_new_tokens, seed)
         return HFPolicy(self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling)
 
     def _make_collector(self) -> Any:
@@ -303,8 +314,14 @@ class Trainer:
         return self.config.seed * 1_000_003 + step
 
     def _collect(self, tasks: list[str], seed: int) -> tuple[list[Trajectory], Any]:
-        """``group_size`` episodes per task, grouped task by task, and the rollout stats."""
-        return self.collector.collect(tasks, self.config.group_size, seed=seed)  # type: ignore[no-any-return]
+        """``group_size`` episodes per task, grouped task by task, and the rollout stats.
+
+        Under torchrun each rank plays its block of tasks (env seeds as one process's), then
+        every rank gets all of them in order.
+        """
+        start, stop = ddp.task_block(len(tasks))
+        part = self.collector.collect(tasks[start:stop], self.config.group_size, seed=seed + start)
+        return ddp.gather_rollouts(*part)
 
     def _sampling_version(self) -> int:
         """Updates behind the weights that generate rollouts now (a server's: the last pushed)."""
@@ -369,10 +386,15 @@ class Trainer:
         return reference
 
     def _log(self, metrics: dict[str, Any]) -> None:
+        if not ddp.is_main():
+            return
         with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(metrics) + "\n")
 
     def _save(self) -> None:
+        rngs = ddp.rng_states(self.policy.generator)  # every rank's, under torchrun
+        if not ddp.is_main():
+            return
         checkpoint.save(
             self.out,
             self.step,
@@ -386,6 +408,7 @@ class Trainer:
                 "task_position": self.task_position,
                 "episodes": self.episodes,
                 **self.algorithm.state(),  # PPO's critic, DAgger's aggregate
+                **rngs,
             },
         )
 
@@ -401,7 +424,9 @@ class Trainer:
         self.algorithm.restore(state)
         self.step, self.task_position = state["step"], state["task_position"]
         self.episodes = state.get("episodes", 0)  # absent from checkpoints of older runs
-        _truncate_metrics(self.out / "metrics.jsonl", self.step)
+        ddp.restore_rngs(self.policy.generator, state)
+        if ddp.is_main():
+            _truncate_metrics(self.out / "metrics.jsonl", self.step)
 
 
 def freeze_bottom(model: Any, layers: int) -> None:

@@ -20,6 +20,7 @@ import torch
 from toolgym.collector import Collector, TokenPolicy
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Batch
+from toolgym.train import distributed
 from toolgym.train.config import TrainConfig
 from toolgym.train.rollouts import Rollout, rollout_metrics
 
@@ -143,10 +144,15 @@ def rows(batch: Batch, index: torch.Tensor) -> Batch:
 def apply_gradients(
     optimizer: torch.optim.Optimizer, loss: torch.Tensor, max_grad_norm: float
 ) -> float:
-    """Backward, clip the gradient norm over every optimised parameter, step; returns the norm."""
+    """Backward, clip the gradient norm over every optimised parameter, step; returns the norm.
+
+    Under torchrun the ranks' gradients are summed before clipping (``distributed.py``): each
+    rank's ``loss`` is its share of the minibatch's, so the step is one process's on the whole.
+    """
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    distributed.all_reduce_gradients(parameters)
     grad_norm = torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
     optimizer.step()
     return grad_norm.item()

@@ -16,6 +16,7 @@ import torch
 
 from toolgym.tokens.scoring import score
 from toolgym.tokens.trajectory import Batch
+from toolgym.train import distributed
 from toolgym.train.advantages import group_advantages, reinforce_advantages, rloo_advantages
 from toolgym.train.algos.base import (
     Algorithm,
@@ -59,10 +60,12 @@ class PolicyGradient(Algorithm):
         batch, reference = rollout.batch, rollout.reference
         advantages = ADVANTAGES[config.algo](rollout.rewards, config)[:, None] * batch.loss_mask
         stats: dict[str, float] = {}
-        for index in minibatches(config, len(rollout.trajectories)):
+        for minibatch in minibatches(config, len(rollout.trajectories)):
+            part = distributed.share(minibatch, batch.loss_mask, config.aggregation)
+            index = part.index  # this rank's rows (all of them alone)
             ref = reference[index] if reference is not None else None
             stats = policy_step(run.model, run.optimizer, rows(batch, index), advantages[index],
-                                loss_config(config), ref, config.max_grad_norm)  # fmt: skip
+                                loss_config(config), ref, config.max_grad_norm, part)  # fmt: skip
         return step_metrics(rollout, stats, config.group_size)
 
 
@@ -112,8 +115,13 @@ def policy_step(
     config: PolicyLossConfig,
     ref_logprobs: torch.Tensor | None = None,
     max_grad_norm: float = 1.0,
+    part: distributed.Share | None = None,
 ) -> dict[str, float]:
-    """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics."""
+    """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics.
+
+    ``part``: under torchrun, this rank's share of the minibatch (``distributed.share``): its
+    loss is scaled to its share and the diagnostics are the whole minibatch's.
+    """
     model.train()
     scores = score(
         model, batch, config.temperature, entropy=True, entropy_grad=config.entropy_coef > 0
@@ -121,12 +129,12 @@ def policy_step(
     logprobs, entropy = scores.logprobs, scores.entropy
     assert entropy is not None
     loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
-    grad_norm = apply_gradients(optimizer, loss, max_grad_norm)
-    return {
-        "loss": loss.item(),
-        **diagnostics(logprobs, entropy, kl, batch, config),
-        "grad_norm": grad_norm,
-    }
+    grad_norm = apply_gradients(optimizer, distributed.scale(loss, part), max_grad_norm)
+    stats = {"loss": loss.item(), **diagnostics(logprobs, entropy, kl, batch, config)}
+    if part is not None:
+        weights = [part.weight] + [part.token_weight] * (len(stats) - 1)
+        stats = distributed.reduce_weighted(stats, weights)
+    return stats | {"grad_norm": grad_norm}
 
 
 def policy_loss(

@@ -12,7 +12,8 @@ import torch
 
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Batch, Trajectory, collate
-from toolgym.train.algos.base import Algorithm, Needs, Run, apply_gradients
+from toolgym.train import distributed
+from toolgym.train.algos.base import Algorithm, Needs, Run, apply_gradients, rows
 from toolgym.train.conversations import sft_dataset
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.losses import sft_loss
@@ -55,16 +56,28 @@ class SFT(Algorithm):
             )
             run.episodes += len(trajectories)
         batch = collate(trajectories, run.tokenizer.pad_token_id)
+        part = distributed.share(torch.arange(len(trajectories)), batch.loss_mask)
+        mine = rows(batch, part.index) if distributed.active() else batch  # this rank's rows
         stats = {}
         for _ in range(config.epochs):
-            stats = sft_step(run.model, run.optimizer, batch, config.max_grad_norm)
+            stats = sft_step(run.model, run.optimizer, mine, config.max_grad_norm, part)
         return stats
 
 
 def sft_step(
-    model: Any, optimizer: torch.optim.Optimizer, batch: Batch, max_grad_norm: float = 1.0
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    max_grad_norm: float = 1.0,
+    part: distributed.Share | None = None,
 ) -> dict[str, float]:
-    """Cross-entropy on the generated (assistant) tokens only; returns loss and grad norm."""
+    """Cross-entropy on the generated (assistant) tokens only; returns loss and grad norm.
+
+    ``part``: under torchrun, this rank's share of the batch (``distributed.share``, token mean).
+    """
     model.train()
     loss = sft_loss(token_logprobs(model, batch), batch.loss_mask)
-    return {"loss": loss.item(), "grad_norm": apply_gradients(optimizer, loss, max_grad_norm)}
+    grad_norm = apply_gradients(optimizer, distributed.scale(loss, part), max_grad_norm)
+    shown = loss.item() if part is None else distributed.reduce_weighted(
+        {"loss": loss.item()}, [part.weight])["loss"]  # fmt: skip
+    return {"loss": shown, "grad_norm": grad_norm}
