@@ -159,9 +159,16 @@ class HFPolicy:
         else:
             shared = 0
         self.prefill_tokens += shared + sum(len(p) - shared for p in prefixes)
-        input_ids, own_mask = self._left_pad([p[shared:] for p in prefixes])
-        attention_mask = torch.cat([own_mask.new_ones(len(prefixes), shared), own_mask], dim=1)
-        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
+        cached_mask = torch.ones((len(prefixes), shared), dtype=torch.long, device=self.device)
+        return self._extend(cache, cached_mask, [p[shared:] for p in prefixes])
+
+    def _extend(
+        self, cache: Any, cached_mask: torch.Tensor, deltas: Sequence[Sequence[int]]
+    ) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Run each row's ``delta`` after the cached (B, C) part; the last position's logits."""
+        input_ids, own_mask = self._left_pad(deltas)
+        attention_mask = torch.cat([cached_mask, own_mask], dim=1)
+        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, cached_mask.shape[1] :]
         out = self.model(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -205,17 +212,7 @@ class HFPolicy:
             p[len(row) :] if row is not None else p for p, row in zip(prefixes, rows, strict=True)
         ]
         self.prefill_tokens += sum(map(len, deltas))
-        input_ids, own_mask = self._left_pad(deltas)
-        attention_mask = torch.cat([cached_mask, own_mask], dim=1)
-        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, cached_mask.shape[1] :]
-        out = self.model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=positions,
-            **cache_kwargs(self.model, cache),
-            **last_logits_kwargs(self.model),
-        )
-        return cache, attention_mask, positions, out.logits[:, -1]
+        return self._extend(cache, cached_mask, deltas)
 
     def _remember(
         self,
