@@ -52,6 +52,23 @@ class RolloutStats:
         default_factory=lambda: dict.fromkeys(("generate", "env", "user", "render", "total"), 0.0)
     )
 
+    @classmethod
+    def merged(cls, parts: Sequence[RolloutStats]) -> RolloutStats:
+        """The stats of parts collected side by side (ranks, Ray workers) as one collect's.
+
+        Counts (episodes, rounds, tokens, user calls) are summed; ``seconds`` keep each phase's
+        slowest part: the wall time the step waited, so ``tokens_per_second`` is the throughput.
+        """
+        merged = cls()
+        for part in parts:
+            merged.episodes += part.episodes
+            merged.rounds += part.rounds
+            merged.generated_tokens += part.generated_tokens
+            merged.user.add(part.user)
+            for phase, seconds in part.seconds.items():
+                merged.seconds[phase] = max(merged.seconds.get(phase, 0.0), seconds)
+        return merged
+
     @property
     def tokens_per_second(self) -> float:
         """Generated tokens per second of total wall time."""

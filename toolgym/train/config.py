@@ -170,7 +170,6 @@ class LoRAConfig(_Table):
 
 
 RolloutBackend = Literal["local", "server", "ray"]
-BUILT_BACKENDS = ("local", "server")
 
 
 class RolloutConfig(_Table):
@@ -180,10 +179,13 @@ class RolloutConfig(_Table):
         default="local",
         description="local: the learner's own model (HFPolicy, cross-turn KV cache); server: an "
         "inference server given token ids (SGLang, vLLM or `toolgym serve`), its weights "
-        "updated after each step; ray (rollout actors) is not built yet and is refused.",
+        "updated after each step; ray: `workers` Ray actors play the episodes, each with its "
+        "own model copy synced after each update, or as clients of server_url when given "
+        "(pip install toolgym[ray]).",
     )
     server_url: str | None = Field(
-        default=None, description="backend=server: the server's root, e.g. http://localhost:30000."
+        default=None,
+        description="backend=server (or ray): the server's root, e.g. http://localhost:30000.",
     )
     protocol: Literal["vllm", "sglang"] = Field(
         default="sglang", description="The server's token-id protocol (`toolgym serve` has both)."
@@ -209,6 +211,32 @@ class RolloutConfig(_Table):
         description="asynchronous: a prefetch more updates behind than this is dropped (counted "
         "in stale_episodes) and the step collects afresh.",
     )
+    workers: int = Field(default=2, ge=1, description="backend=ray: rollout actors.")
+    worker_cpus: float = Field(
+        default=1.0, gt=0, description="backend=ray: CPUs Ray reserves for each worker."
+    )
+    worker_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="backend=ray: seconds a worker may take to play its block of a step; one "
+        "that takes longer is killed and replaced.",
+    )
+    worker_retries: int = Field(
+        default=1,
+        ge=0,
+        description="backend=ray: re-runs of a dead or hung worker's block (on its replacement) "
+        "before its episodes are dropped (counted in worker_dropped_episodes).",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="backend=ray: the cluster to join ('auto', 'ray://host:10001'); None "
+        "starts a local Ray instance (or uses the one this process already started).",
+    )
+
+    @property
+    def uses_server(self) -> bool:
+        """Whether an inference server generates the episodes (backend server, or ray on one)."""
+        return self.backend == "server" or (self.backend == "ray" and self.server_url is not None)
 
 
 class TrainConfig(BaseModel):
@@ -338,24 +366,22 @@ class TrainConfig(BaseModel):
                 "weight): set freeze_layers=0, and lora.target to choose what trains"
             )
         rollout = self.rollout
-        if rollout.backend not in BUILT_BACKENDS:
-            raise ValueError(f"rollout.backend={rollout.backend!r} is not built yet: use "
-                             "'local' or 'server'")  # fmt: skip
-        if rollout.asynchronous and rollout.backend != "server":
+        if rollout.backend == "server" and rollout.server_url is None:
+            raise ValueError("rollout.backend='server' needs rollout.server_url (e.g. "
+                             "--set rollout.server_url=http://localhost:30000)")  # fmt: skip
+        if rollout.asynchronous and not rollout.uses_server:
             raise ValueError("rollout.asynchronous overlaps server generation with training: "
-                             "set rollout.backend='server'")  # fmt: skip
-        if rollout.backend == "server":
-            if rollout.server_url is None:
-                raise ValueError("rollout.backend='server' needs rollout.server_url (e.g. "
-                                 "--set rollout.server_url=http://localhost:30000)")  # fmt: skip
+                             "set rollout.backend='server' (or 'ray' with rollout.server_url)")  # fmt: skip
+        if rollout.uses_server:
             if rollout.weight_sync == "disk" and rollout.protocol == "vllm":
                 raise ValueError("vLLM's server has no route that loads full weights from disk: "
                                  "use rollout.protocol='sglang' (SGLang or `toolgym serve`), or "
                                  "rollout.weight_sync='none'")  # fmt: skip
             if rollout.weight_sync == "disk" and self.lora.r:
-                raise ValueError("rollout.backend='server' sends full weights; with lora.r > 0 "
+                raise ValueError("server rollouts send full weights; with lora.r > 0 "
                                  "the adapter would have to be merged first, which is not built "
-                                 "yet: train without LoRA or with backend='local'")  # fmt: skip
+                                 "yet: train without LoRA, or with backend='local' or 'ray' "
+                                 "without server_url")  # fmt: skip
         return self
 
     @model_serializer(mode="wrap")

@@ -141,22 +141,14 @@ def broadcast(value: T) -> T:
 def gather_rollouts(
     trajectories: list[Trajectory], stats: RolloutStats
 ) -> tuple[list[Trajectory], RolloutStats]:
-    """Every rank's trajectories in global order, and the stats summed (unchanged alone).
+    """Every rank's trajectories in global order, and the stats merged (unchanged alone).
 
-    Counts (episodes, rounds, tokens, user calls) are summed; ``seconds`` keep each phase's
-    slowest rank: the wall time the step waited, so ``tokens_per_second`` is the throughput.
+    Stats as :meth:`RolloutStats.merged` (counts summed, each phase's slowest rank).
     """
     if not active():
         return trajectories, stats
     parts = all_gather((trajectories, stats))
-    merged = RolloutStats()
-    for _, part in parts:
-        merged.episodes += part.episodes
-        merged.rounds += part.rounds
-        merged.generated_tokens += part.generated_tokens
-        merged.user.add(part.user)
-        for phase, seconds in part.seconds.items():
-            merged.seconds[phase] = max(merged.seconds.get(phase, 0.0), seconds)
+    merged = RolloutStats.merged([part for _, part in parts])
     return [t for part_trajectories, _ in parts for t in part_trajectories], merged
 
 

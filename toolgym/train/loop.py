@@ -30,7 +30,6 @@ from tqdm.auto import tqdm
 
 from toolgym.collector import Collector
 from toolgym.llm import models
-from toolgym.llm.backends import LocalBackend
 from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.runlog import run_log
 from toolgym.tokens.chat import ChatTokenizer
@@ -38,9 +37,9 @@ from toolgym.tokens.trajectory import Trajectory, collate
 from toolgym.train import checkpoint, lora
 from toolgym.train import distributed as ddp
 from toolgym.train.algos import ALGORITHMS
-from toolgym.train.async_rollouts import AsyncCollector
 from toolgym.train.config import TrainConfig
 from toolgym.train.plot import plot_learning_curve
+from toolgym.train.rollout_source import RolloutSource
 from toolgym.train.rollouts import (
     NoRewardSignal,
     Rollout,
@@ -50,7 +49,7 @@ from toolgym.train.rollouts import (
     success_rate,
     without_broken_groups,
 )
-from toolgym.train.server_rollouts import WeightPusher, server_policy
+from toolgym.train.run_env import make_env, policy_as_user
 
 logger = logging.getLogger("toolgym")
 
@@ -76,7 +75,7 @@ class Trainer:
             )
             enable({"use_reentrant": False})
         self.chat = ChatTokenizer(self.tokenizer)
-        self.user_backend = self._policy_as_user() if config.user.model == "policy" else None
+        self.user_backend = policy_as_user(config, self.model, self.tokenizer)
         self.lora = lora.apply(self.model, config.lora)  # the PeftModel, or None (full weights)
         ddp.sync_parameters(self.model)
         self.algorithm = ALGORITHMS[config.algo](config)
@@ -85,7 +84,14 @@ class Trainer:
         self.optimizer = self.algorithm.optimizer(self.model)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.policy = self._make_policy()
-        self.collector = self._make_collector()
+        self.rollouts = RolloutSource(
+            config,
+            lambda policy: self.algorithm.collector(lambda: self.env("train"), self.chat, policy),
+            self.chat,
+            self.policy,
+            self._next_request,
+        )
+        self.collector = self.rollouts.collector
         self.eval_collector = Collector(lambda: self.env("test"), self.chat, self.policy,
                                         max_tokens=config.max_tokens, progress=False)  # fmt: skip
         self.train_tasks = self.algorithm.prepare(self) or self._env_tasks("train")
@@ -102,7 +108,7 @@ class Trainer:
             (self.out / "metrics.jsonl").write_text("")
         if ddp.is_main():  # rank 0 alone writes the run directory
             (self.out / "config.json").write_text(config.model_dump_json(indent=2))
-        self._after_update()  # a server starts from the learner's weights (init, resume)
+        self._after_update()  # a server or Ray workers start from the learner's weights
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, Any]:
@@ -112,7 +118,10 @@ class Trainer:
         go to ``out/run.log``.
         """
         with run_log(self.out / "run.log") if ddp.is_main() else contextlib.nullcontext():
-            return self._run()
+            try:
+                return self._run()
+            finally:
+                self.rollouts.close()
 
     def _run(self) -> dict[str, Any]:
         bar = tqdm(
@@ -170,8 +179,7 @@ class Trainer:
             "episodes": self.episodes,
             "seconds": time.perf_counter() - start,
         }
-        if isinstance(self.collector, AsyncCollector):
-            metrics |= self.collector.counts
+        metrics |= self.rollouts.counts
         self._watch_signal(metrics)
         return metrics
 
@@ -250,9 +258,9 @@ class Trainer:
         """Sample ``group_size`` episodes per task with the current policy; score the reference."""
         self.model.eval()
         collected, stats = self._collect(tasks, self._rollout_seed(self.step))
-        if not isinstance(self.collector, AsyncCollector):  # which stamps its prefetches itself
+        if not self.config.rollout.asynchronous:  # the prefetch stamps its own versions
             for trajectory in collected:
-                trajectory.policy_version = self._sampling_version()
+                trajectory.policy_version = self.rollouts.version
         self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
         broken = broken_counts(collected)
@@ -276,30 +284,11 @@ class Trainer:
 
     # ------------------------------------------------------ rollout seams
     def _make_policy(self) -> Any:
-        """The token policy of training rollouts and evaluations (``rollout.backend``)."""
+        """The learner's own token policy: evaluations, and training rollouts when ``backend="local"``."""
         config = self.config
         seed = config.seed + 1_000_003 * ddp.rank()  # each learner samples its own episodes
         sampling = SamplingConfig(config.temperature, config.top_p, config.max_new_tokens, seed)
         return HFPolicy(self.model, self.chat.stop_ids, self.tokenizer.pad_token_id, sampling)
-
-    def _make_collector(self) -> Any:
-        """What plays the training episodes: anything with ``Collector.collect``'s signature.
-
-        With ``rollout.backend="server"`` the episodes are generated by the server
-        (``server_rollouts.py``); evaluations still use the learner's own policy.
-        """
-        policy = self.policy
-        self.weights: WeightPusher | None = None
-        if self.config.rollout.backend == "server":
-            policy = server_policy(self.config, self.chat.stop_ids)
-            if self.config.rollout.weight_sync == "disk":
-                assert self.config.rollout.server_url is not None
-                self.weights = WeightPusher(self.config.rollout.server_url, self.config.out)
-        collector = self.algorithm.collector(lambda: self.env("train"), self.chat, policy)
-        if self.config.rollout.asynchronous:
-            return AsyncCollector(collector, self._next_request, self._sampling_version,
-                                  self.config.rollout.max_off_policy_steps)  # fmt: skip
-        return collector
 
     def _next_request(self) -> tuple[list[str], int, int] | None:
         """The next step's rollout request (tasks, group size, seed), or None after the last."""
@@ -323,37 +312,14 @@ class Trainer:
         part = self.collector.collect(tasks[start:stop], self.config.group_size, seed=seed + start)
         return ddp.gather_rollouts(*part)
 
-    def _sampling_version(self) -> int:
-        """Updates behind the weights that generate rollouts now (a server's: the last pushed)."""
-        if self.config.rollout.backend == "local":
-            return self.step
-        return self.weights.version or 0 if self.weights is not None else 0
-
     def _after_update(self) -> None:
-        """Called once per step after the optimizer update: the server gets the new weights."""
-        if self.weights is not None:
-            self.weights.push(self.model, self.step)
+        """Called once per step after the optimizer update: the server or workers get the weights."""
+        self.rollouts.after_update(self.model, self.step)
 
     # ------------------------------------------------------------- plumbing
-    def _policy_as_user(self) -> LocalBackend | None:
-        """A frozen copy of the starting policy, to play an llm user (``user.model="policy"``)."""
-        user = self.config.user
-        if user.kind != "llm" or user.base_url is not None:
-            return None
-        return LocalBackend(
-            self.model, self.tokenizer, name=f"policy:{self.config.init or self.config.model}",
-            temperature=user.temperature, max_new_tokens=user.max_tokens, frozen_copy=True,
-        )  # fmt: skip
-
     def env(self, split: str) -> gym.Env:
         """A fresh text-level env of the configured id: its user simulator and reward weights."""
-        user = self.config.user
-        fields: dict[str, Any] = {
-            "user": user.build(self.user_backend) if self.user_backend else user
-        }
-        if self.config.rewards is not None:
-            fields["rewards"] = self.config.rewards
-        return gym.make(self.config.env, split=split, **fields)
+        return make_env(self.config, split, self.user_backend)
 
     def _env_tasks(self, split: str) -> list[str]:
         return [t.id for t in self.env(split).unwrapped.tasks]  # type: ignore[attr-defined]
