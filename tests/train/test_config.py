@@ -75,8 +75,10 @@ def test_ray_rollouts_parse_and_share_the_server_rules_when_on_a_server():
     assert (config.rollout.workers, config.rollout.uses_server) == (3, False)  # model copies
     on_server = {"rollout.backend": "ray", "rollout.server_url": "http://h"}
     assert load_config(None, {**on_server, "rollout.asynchronous": True}).rollout.uses_server
-    with pytest.raises(ValueError, match="train without LoRA"):
+    with pytest.raises(ValueError, match="set rollout.protocol='vllm'"):
         load_config(None, {**on_server, "lora.r": 4})
+    lora_on_vllm = {**on_server, "lora.r": 4, "rollout.protocol": "vllm"}
+    assert load_config(None, lora_on_vllm).rollout.lora_name == "toolgym-policy"
     with pytest.raises(ValueError, match="use rollout.protocol"):
         load_config(None, {**on_server, "rollout.protocol": "vllm"})
     with pytest.raises(ValueError, match="greater than or equal to 1"):
@@ -88,7 +90,7 @@ def test_ray_rollouts_parse_and_share_the_server_rules_when_on_a_server():
     [
         ({}, "needs rollout.server_url"),
         ({"rollout.server_url": "http://h", "rollout.protocol": "vllm"}, "use rollout.protocol"),
-        ({"rollout.server_url": "http://h", "lora.r": 4}, "train without LoRA"),
+        ({"rollout.server_url": "http://h", "lora.r": 4}, "set rollout.protocol='vllm'"),
     ],
 )
 def test_server_rollouts_that_cannot_sync_weights_are_refused(overrides, message):

@@ -167,13 +167,21 @@ def test_more_workers_than_cpus_is_refused_before_anything_hangs():
         RayCollector(config(workers=4))
 
 
-def test_training_on_ray_workers_keeps_them_in_step_with_the_learner(tmp_path):
-    cfg = TrainConfig(**{**SMALL, "out": tmp_path / "run"},
+@pytest.mark.parametrize("lora", [{"r": 0}, {"r": 4, "alpha": 8}], ids=["full", "lora"])
+def test_training_on_ray_workers_keeps_them_in_step_with_the_learner(tmp_path, lora):
+    if lora["r"]:
+        pytest.importorskip("peft")
+    cfg = TrainConfig(**{**SMALL, "out": tmp_path / "run"}, lora=lora,
                       rollout={"backend": "ray", "workers": 2})  # fmt: skip
     trainer = Trainer(cfg, progress=False)
     try:
         for _ in range(2):
             trainer.train_step()
+        with torch.no_grad():  # weights far from the start, whatever two steps learned
+            for parameter in trainer.model.parameters():
+                if parameter.requires_grad:
+                    parameter.add_(0.1 * torch.randn_like(parameter))
+        trainer._after_update()  # what an update does: the workers get the trainable tensors
         rollout = trainer.rollout(TASKS[:2])
         mask = rollout.batch.loss_mask.bool()
         scored = token_logprobs(trainer.model, rollout.batch, cfg.temperature)

@@ -7,6 +7,7 @@ import torch
 
 from toolgym.llm import models
 from toolgym.serve import background_server, create_app
+from toolgym.tokens.scoring import token_logprobs
 from toolgym.train.config import TrainConfig
 from toolgym.train.loop import Trainer
 from toolgym.train.server_rollouts import WeightPusher, WeightSyncError
@@ -110,3 +111,29 @@ def test_a_prefetch_past_the_staleness_bound_is_dropped_and_counted(server, tmp_
     metrics = trainer.train_step()  # its prefetch lags one update: too old under a bound of 0
     assert metrics["stale_episodes"] == SMALL["tasks_per_step"] * SMALL["group_size"]
     assert metrics["async_hits"] == 0
+
+
+def test_a_lora_run_pushes_its_adapter_through_vllms_route_and_samples_with_it(server, tmp_path):
+    pytest.importorskip("peft")
+    url, app, _ = server
+    served_base, _ = models.load("tiny", seed=0)  # the server must hold the learner's base
+    app.state.adapters.model.load_state_dict(served_base.state_dict())
+    config = TrainConfig(**SMALL, out=tmp_path / "run", lora={"r": 4, "alpha": 8},
+                         rollout={"backend": "server", "server_url": url, "protocol": "vllm"})  # fmt: skip
+    trainer = Trainer(config, progress=False)
+    assert app.state.adapters.versions == {"toolgym-policy": 1}  # the starting adapter
+    trainer.train_step()
+    trainer.train_step()
+    assert app.state.adapters.versions == {"toolgym-policy": 3}  # replaced in place each step
+    with torch.no_grad():  # an adapter far from zero, whatever the two steps learned
+        for name, parameter in trainer.model.named_parameters():
+            if "lora_" in name:
+                parameter.add_(0.3 * torch.randn_like(parameter))
+    trainer._after_update()
+    rollout = trainer.rollout(["search-train-001", "search-train-002"])
+    assert {t.policy_version for t in rollout.trajectories} == {2}
+    mask = rollout.batch.loss_mask.bool()
+    scored = token_logprobs(trainer.model, rollout.batch, config.temperature)
+    assert (scored[mask] - rollout.batch.old_logprobs[mask]).abs().max() < 1e-4
+    saved = [p.name for p in (tmp_path / "run" / "weights" / "step-000002").iterdir()]
+    assert "adapter_config.json" in saved and "model.safetensors" not in saved  # adapter only

@@ -2,7 +2,8 @@
 
 The token-id routes ``/v1/completions`` (vLLM's shape) and ``/generate`` (SGLang's) are in
 ``toolgym.serve.token_routes``; their requests are micro-batched (``toolgym.serve.batcher``).
-SGLang's ``/update_weights_from_disk`` (``toolgym.serve.weight_routes``) loads new weights.
+SGLang's ``/update_weights_from_disk`` (``toolgym.serve.weight_routes``) loads new weights, and
+vLLM's ``/v1/load_lora_adapter`` (``toolgym.serve.lora_routes``) LoRA adapters.
 
 Every error is a JSON body in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``:
 400 for a body that is not JSON or fails validation (the message names the field), 404 for a
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from toolgym.formats import FormatName
 from toolgym.serve.batcher import TokenBatcher
 from toolgym.serve.engine import ChatEngine, PromptTooLong
+from toolgym.serve.lora_routes import Adapters, lora_handlers
 from toolgym.serve.protocol import (
     ChatCompletionRequest,
     ErrorDetail,
@@ -68,7 +70,8 @@ def create_app(
     created = int(time.time())
 
     async def list_models(request: Request) -> Response:
-        cards = ModelList(data=[ModelCard(id=model_name, created=created)])
+        names = [model_name, *adapters.names]
+        cards = ModelList(data=[ModelCard(id=name, created=created) for name in names])
         return JSONResponse(cards.model_dump(mode="json"))
 
     async def chat_completions(request: Request) -> Response:
@@ -92,10 +95,18 @@ def create_app(
             return StreamingResponse(sse_events(completion, usage), media_type="text/event-stream")
         return JSONResponse(completion.model_dump(mode="json"))
 
-    batcher = TokenBatcher(model, engine.pad_id, engine.lock, window_s=batch_window_s)
-    completions, generate = token_handlers(
-        batcher, engine.chat, model_name, (error_response, validation_error_response)
+    adapters = Adapters(model, engine.lock)
+    batcher = TokenBatcher(
+        model, engine.pad_id, engine.lock, window_s=batch_window_s, adapters=adapters
     )
+    completions, generate = token_handlers(
+        batcher,
+        engine.chat,
+        model_name,
+        (error_response, validation_error_response),
+        lambda: adapters.names,
+    )
+    load_lora, unload_lora = lora_handlers(adapters, error_response)
     app = Starlette(exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.weight_version = None
     routes = [
@@ -108,10 +119,12 @@ def create_app(
             update_weights_handler(model, engine.lock, app.state),
             methods=["POST"],
         ),
+        Route("/v1/load_lora_adapter", load_lora, methods=["POST"]),
+        Route("/v1/unload_lora_adapter", unload_lora, methods=["POST"]),
     ]
     for route in routes:
         app.router.routes.append(route)
-    app.state.engine, app.state.batcher = engine, batcher
+    app.state.engine, app.state.batcher, app.state.adapters = engine, batcher, adapters
     return app
 
 

@@ -1,11 +1,12 @@
 """``TokenBatcher``: micro-batches concurrent token-id requests into one ``HFPolicy`` call.
 
 Requests that arrive less than ``window_s`` apart (or while a batch is running) and share
-their sampling settings (temperature, top-p, stop ids) are generated together: one left-padded
+their sampling settings (temperature, top-p, stop ids) and model (the base or one LoRA adapter)
+are generated together: one left-padded
 batch, one prefill of the prefix they share, each row with its own token budget. This is what
 makes one request per prefix over HTTP as fast as the collector's in-process batch. One
 ``HFPolicy`` is kept per sampling setting, so its state across calls (e.g. a cross-turn key/value
-cache) serves the server too. A batch whose first request brings a seed reseeds that policy's
+cache) serves the server too; each adapter has its own. A batch whose first request brings a seed reseeds that policy's
 generator with it; otherwise the generator's stream continues. Generation holds the engine's
 lock, so it never overlaps a chat-completions request on the same model.
 """
@@ -13,6 +14,7 @@ lock, so it never overlaps a chat-completions request on the same model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -26,6 +28,7 @@ from toolgym.tokens.env import Generation
 
 MAX_WAIT_WINDOWS = 20  # a batch waits at most this many windows for company
 UNCAPPED = 1 << 30  # the per-row budgets of the requests are the only cap
+JobKey = tuple[float, float, tuple[int, ...], str | None]
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,13 @@ class TokenJob:
     top_p: float = 1.0
     stop_ids: tuple[int, ...] = ()
     seed: int | None = None
+    adapter: str | None = None  # a loaded LoRA adapter's name (None: the base model)
     result: Future[Generation] = field(default_factory=Future, compare=False, repr=False)
 
     @property
-    def key(self) -> tuple[float, float, tuple[int, ...]]:
+    def key(self) -> JobKey:
         """Jobs with the same key can share a batch."""
-        return self.temperature, self.top_p, self.stop_ids
+        return self.temperature, self.top_p, self.stop_ids, self.adapter
 
 
 class TokenBatcher:
@@ -57,6 +61,7 @@ class TokenBatcher:
         *,
         window_s: float = 0.005,
         max_batch: int = 64,
+        adapters: Any = None,
     ) -> None:
         """Start nothing yet; the worker starts with the first job.
 
@@ -67,14 +72,16 @@ class TokenBatcher:
             window_s: A batch closes once no job has arrived for this long (or after 20
                 windows).
             max_batch: Most rows in one batch.
+            adapters: The served LoRA adapters (:class:`~toolgym.serve.lora_routes.Adapters`),
+                needed by jobs that name one.
         """
         self.model, self.pad_id, self.lock = model, pad_id, lock
-        self.window_s, self.max_batch = window_s, max_batch
+        self.window_s, self.max_batch, self.adapters = window_s, max_batch, adapters
         self.batches = 0
         self._queue: queue.Queue[TokenJob] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._policies: dict[tuple[float, float, tuple[int, ...]], HFPolicy] = {}
+        self._policies: dict[JobKey, HFPolicy] = {}
 
     async def generate(self, job: TokenJob) -> Generation:
         """Queue ``job`` and wait for its generation (raises what generation raised)."""
@@ -99,7 +106,7 @@ class TokenBatcher:
                     jobs.append(self._queue.get(timeout=self.window_s))
                 except queue.Empty:
                     break
-            groups: dict[tuple[float, float, tuple[int, ...]], list[TokenJob]] = {}
+            groups: dict[JobKey, list[TokenJob]] = {}
             for job in jobs:
                 groups.setdefault(job.key, []).append(job)
             for group in groups.values():
@@ -111,7 +118,7 @@ class TokenBatcher:
             policy = self._policy(first)
             if first.seed is not None:
                 policy.generator.manual_seed(first.seed)
-            with self.lock:
+            with self.lock, self._model_of(first):
                 generations = policy.generate(
                     [job.prompt for job in jobs], [job.budget for job in jobs]
                 )
@@ -122,6 +129,12 @@ class TokenBatcher:
             return
         for job, generation in zip(jobs, generations, strict=True):
             job.result.set_result(generation)
+
+    def _model_of(self, job: TokenJob) -> Any:
+        """The context that generates with ``job``'s adapter (nothing for the base model)."""
+        if job.adapter is None:
+            return contextlib.nullcontext()
+        return self.adapters.active(job.adapter)
 
     def _policy(self, job: TokenJob) -> HFPolicy:
         """The kept policy of ``job``'s sampling settings (budgets come per row)."""

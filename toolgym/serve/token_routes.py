@@ -68,6 +68,7 @@ def token_handlers(
     chat: Any,
     model_name: str,
     errors: tuple[Callable[..., Response], Callable[[ValidationError], Response]],
+    adapter_names: Callable[[], list[str]] = list,
 ) -> tuple[Handler, Handler]:
     """The ``/v1/completions`` and ``/generate`` handlers.
 
@@ -76,6 +77,7 @@ def token_handlers(
         chat: The ``ChatTokenizer`` (default stop ids, and the ``text`` of replies).
         model_name: The served name (a vLLM request naming another model gets a 404).
         errors: ``(error_response, validation_error_response)`` of the app.
+        adapter_names: The loaded LoRA adapters, which a vLLM request may name instead.
     """
     error_response, validation_error = errors
     default_stops = tuple(sorted(chat.stop_ids))
@@ -90,8 +92,10 @@ def token_handlers(
             if isinstance(exc, ValidationError):
                 return validation_error(exc)
             return error_response(400, f"the request body is not valid JSON: {exc}")
-        if body.model is not None and body.model != model_name:
-            message = f"model {body.model!r} does not exist; this server serves {model_name!r}"
+        adapters = adapter_names()
+        if body.model is not None and body.model != model_name and body.model not in adapters:
+            served = ", ".join(repr(name) for name in [model_name, *adapters])
+            message = f"model {body.model!r} does not exist; this server serves {served}"
             return error_response(404, message, param="model", code="model_not_found")
         job = TokenJob(
             tuple(body.prompt),
@@ -100,9 +104,11 @@ def token_handlers(
             body.top_p,
             stops(body.stop_token_ids),
             body.seed,
+            body.model if body.model in adapters else None,
         )
         generation = await batcher.generate(job)
-        return JSONResponse(completion_body(body, generation, chat, model_name, job.stop_ids))
+        served = job.adapter or model_name
+        return JSONResponse(completion_body(body, generation, chat, served, job.stop_ids))
 
     async def generate(request: Request) -> Response:
         try:

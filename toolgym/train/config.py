@@ -193,12 +193,18 @@ class RolloutConfig(_Table):
     server_model: str = Field(
         default="default", description="The model name the server serves (vLLM's `model`)."
     )
+    lora_name: str = Field(
+        default="toolgym-policy",
+        description="lora.r > 0 on a vLLM server: the name the trainer loads its adapter under "
+        "(/v1/load_lora_adapter) and its rollouts ask for.",
+    )
     max_concurrency: int = Field(default=64, ge=1, description="Server requests in flight at once.")
     weight_sync: Literal["disk", "none"] = Field(
         default="disk",
         description="disk: after each update save the weights under OUT/weights/ and have the "
-        "server load them (SGLang /update_weights_from_disk, also in `toolgym serve`); none: the "
-        "server keeps its weights (off-policy: for debugging).",
+        "server load them (full weights: SGLang /update_weights_from_disk; a LoRA adapter: vLLM "
+        "/v1/load_lora_adapter; `toolgym serve` has both); none: the server keeps its weights "
+        "(off-policy: for debugging).",
     )
     asynchronous: bool = Field(
         default=False,
@@ -373,15 +379,15 @@ class TrainConfig(BaseModel):
             raise ValueError("rollout.asynchronous overlaps server generation with training: "
                              "set rollout.backend='server' (or 'ray' with rollout.server_url)")  # fmt: skip
         if rollout.uses_server:
-            if rollout.weight_sync == "disk" and rollout.protocol == "vllm":
+            if rollout.weight_sync == "disk" and rollout.protocol == "vllm" and not self.lora.r:
                 raise ValueError("vLLM's server has no route that loads full weights from disk: "
-                                 "use rollout.protocol='sglang' (SGLang or `toolgym serve`), or "
+                                 "use rollout.protocol='sglang' (SGLang or `toolgym serve`), "
+                                 "LoRA (lora.r > 0: vLLM loads adapters), or "
                                  "rollout.weight_sync='none'")  # fmt: skip
-            if rollout.weight_sync == "disk" and self.lora.r:
-                raise ValueError("server rollouts send full weights; with lora.r > 0 "
-                                 "the adapter would have to be merged first, which is not built "
-                                 "yet: train without LoRA, or with backend='local' or 'ray' "
-                                 "without server_url")  # fmt: skip
+            if rollout.weight_sync == "disk" and rollout.protocol == "sglang" and self.lora.r:
+                raise ValueError("with lora.r > 0 the trainer pushes its adapter through vLLM's "
+                                 "/v1/load_lora_adapter: set rollout.protocol='vllm' (vLLM or "
+                                 "`toolgym serve`)")  # fmt: skip
         return self
 
     @model_serializer(mode="wrap")

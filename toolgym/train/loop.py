@@ -314,7 +314,7 @@ class Trainer:
 
     def _after_update(self) -> None:
         """Called once per step after the optimizer update: the server or workers get the weights."""
-        self.rollouts.after_update(self.model, self.step)
+        self.rollouts.after_update(self.model, self.step, self.lora)
 
     # ------------------------------------------------------------- plumbing
     def env(self, split: str) -> gym.Env:

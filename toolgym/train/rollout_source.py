@@ -21,7 +21,7 @@ from typing import Any
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.train.async_rollouts import AsyncCollector
 from toolgym.train.config import TrainConfig
-from toolgym.train.server_rollouts import WeightPusher, server_policy
+from toolgym.train.server_rollouts import WeightPusher, adapter_sync, server_policy
 
 
 class RolloutSource:
@@ -59,16 +59,23 @@ class RolloutSource:
             collector = make_collector(policy)
         if rollout.uses_server and rollout.weight_sync == "disk":
             assert rollout.server_url is not None
-            self.weights = WeightPusher(rollout.server_url, config.out)
+            adapter = rollout.lora_name if adapter_sync(config) else None
+            self.weights = WeightPusher(rollout.server_url, config.out, adapter_name=adapter)
         if rollout.asynchronous:
             collector = AsyncCollector(collector, next_request, lambda: self.version,
                                        rollout.max_off_policy_steps)  # fmt: skip
         self.collector = collector
 
-    def after_update(self, model: Any, step: int) -> None:
-        """The weights after ``step`` updates now generate (pushed to the server or the workers)."""
+    def after_update(self, model: Any, step: int, adapter: Any = None) -> None:
+        """The weights after ``step`` updates now generate (pushed to the server or the workers).
+
+        Args:
+            model: The learner's transformers model.
+            step: Updates so far.
+            adapter: The PeftModel around it in a LoRA run (what goes to a vLLM server).
+        """
         if self.weights is not None:
-            self.weights.push(model, step)
+            self.weights.push(model if self.weights.adapter_name is None else adapter, step)
         elif self.workers is not None and not self.rollout.uses_server:
             self.workers.sync(model, step)
         elif self.rollout.uses_server:

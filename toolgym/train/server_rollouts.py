@@ -5,8 +5,9 @@ token ids and returns token ids and log-probs (:class:`~toolgym.llm.token_client
 so the behaviour log-probs the clipped ratio needs come back with the tokens. After each update
 :class:`WeightPusher` saves the weights (``save_pretrained``, safetensors) under
 ``OUT/weights/step-NNNNNN`` and asks the server to load them with SGLang's
-``POST /update_weights_from_disk`` (``model_path``, ``weight_version``; ``toolgym serve`` has the
-same route), keeping only the latest folder. Every trajectory records the version it was sampled
+``POST /update_weights_from_disk`` (``model_path``, ``weight_version``), or, in a LoRA run, saves
+the adapter and has vLLM load it with ``POST /v1/load_lora_adapter`` (``toolgym serve`` has both
+routes), keeping only the latest folder. Every trajectory records the version it was sampled
 with (``Trajectory.policy_version``: the number of updates behind its weights).
 """
 
@@ -30,7 +31,7 @@ def server_policy(config: TrainConfig, stop_ids: Any) -> ServerTokenPolicy:
         TokenServerConfig(
             base_url=rollout.server_url,
             protocol=rollout.protocol,
-            model=rollout.server_model,
+            model=rollout.lora_name if adapter_sync(config) else rollout.server_model,
             temperature=config.temperature,
             top_p=config.top_p,
             max_new_tokens=config.max_new_tokens,
@@ -41,42 +42,86 @@ def server_policy(config: TrainConfig, stop_ids: Any) -> ServerTokenPolicy:
     )
 
 
+def adapter_sync(config: TrainConfig) -> bool:
+    """Whether the run pushes a LoRA adapter (vLLM's route) rather than full weights."""
+    rollout = config.rollout
+    return bool(config.lora.r) and rollout.weight_sync == "disk" and rollout.protocol == "vllm"
+
+
 class WeightSyncError(RuntimeError):
     """The server did not load the weights (its reply is in the message)."""
 
 
 class WeightPusher:
-    """Saves the learner's weights and has the server load them."""
+    """Saves the learner's weights (or LoRA adapter) and has the server load them.
 
-    def __init__(self, server_url: str, out: Path, *, timeout: float = 600.0) -> None:
-        """Push to ``server_url`` (its root; a trailing ``/v1`` is dropped), saving under ``out``."""
-        self.url = server_url.rstrip("/").removesuffix("/v1") + "/update_weights_from_disk"
+    Full weights go to SGLang's ``POST /update_weights_from_disk`` (``model_path``,
+    ``weight_version``; the reply's ``success``). A LoRA run's adapter goes to vLLM's
+    ``POST /v1/load_lora_adapter`` (``lora_name``, ``lora_path``, ``load_inplace``: a plain-text
+    200 on success); the server must run with ``--enable-lora``, ``--max-lora-rank`` >= ``lora.r``
+    and ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True``, and the rollouts then name ``lora_name`` as
+    their model. ``toolgym serve`` has both routes.
+    """
+
+    def __init__(
+        self, server_url: str, out: Path, *, adapter_name: str | None = None, timeout: float = 600.0
+    ) -> None:
+        """Push to ``server_url`` (its root; a trailing ``/v1`` is dropped), saving under ``out``.
+
+        Args:
+            server_url: The server's root.
+            out: The run directory (weights go to ``out/weights/step-NNNNNN``).
+            adapter_name: Push a LoRA adapter under this name (vLLM's route) instead of full
+                weights (SGLang's).
+            timeout: Seconds to wait for the server to load them.
+        """
+        root = server_url.rstrip("/").removesuffix("/v1")
+        route = "/update_weights_from_disk" if adapter_name is None else "/v1/load_lora_adapter"
+        self.url, self.adapter_name = root + route, adapter_name
         self.folder = out / "weights"
         self.timeout = timeout
         self.version: int | None = None
 
     def push(self, model: Any, version: int) -> None:
-        """Save ``model`` as ``weights/step-NNNNNN`` and make the server load it.
+        """Save ``model`` (a PeftModel for an adapter) as ``weights/step-NNNNNN``; the server loads it.
 
         Raises:
             WeightSyncError: the server answered with an error or ``success: false``.
         """
         target = self.folder / f"step-{version:06d}"
         model.save_pretrained(target)
-        try:
-            reply = httpx.post(
-                self.url,
-                json={"model_path": str(target.resolve()), "weight_version": str(version)},
-                timeout=self.timeout,
-            )
-            body = reply.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise WeightSyncError(f"{self.url}: {type(exc).__name__}: {exc}") from None
-        if reply.status_code != 200 or not body.get("success", False):
+        path = str(target.resolve())
+        if self.adapter_name is None:
+            reply = self._post({"model_path": path, "weight_version": str(version)})
+            body = _json(reply)
+            loaded = reply.status_code == 200 and body.get("success", False)
+            message = body.get("message")
+        else:
+            request = {"lora_name": self.adapter_name, "lora_path": path,
+                       "load_inplace": self.version is not None}  # fmt: skip
+            reply = self._post(request)
+            if reply.status_code != 200 and "already been loaded" in reply.text:
+                reply = self._post({**request, "load_inplace": True})  # a resumed run's name
+            loaded, message = reply.status_code == 200, reply.text[:500]
+        if not loaded:
             raise WeightSyncError(
-                f"{self.url} did not load {target}: HTTP {reply.status_code} {body.get('message')}"
+                f"{self.url} did not load {target}: HTTP {reply.status_code} {message}"
             )
         for old in self.folder.glob("step-*"):
             if old != target:
                 shutil.rmtree(old, ignore_errors=True)
         self.version = version
+
+    def _post(self, body: dict[str, Any]) -> httpx.Response:
+        try:
+            return httpx.post(self.url, json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise WeightSyncError(f"{self.url}: {type(exc).__name__}: {exc}") from None
+
+
+def _json(reply: httpx.Response) -> dict[str, Any]:
+    try:
+        body = reply.json()
+    except ValueError:
+        return {"message": reply.text[:500]}
+    return body if isinstance(body, dict) else {"message": str(body)[:500]}
