@@ -32,3 +32,10 @@ def test_kv_cache_bench_reports_the_prefill_saving():
 def test_server_rollouts_bench_compares_both_protocols_with_in_process():
     out = run("server_rollouts.py", "--model", "tiny", "--repeats", "1", "--max-new-tokens", "4")
     assert "in-process" in out and "sglang" in out and "vllm" in out
+
+
+def test_ray_rollouts_bench_compares_workers_with_in_process():
+    pytest.importorskip("ray")
+    out = run("ray_rollouts.py", "--model", "tiny", "--repeats", "1", "--max-new-tokens", "4",
+              "--tasks", "2", "--group", "1")  # fmt: skip
+    assert "in-process" in out and "ray x2" in out and "sync to 2 workers" in out
