@@ -1,6 +1,7 @@
 """The BFCL envs: registration, Gymnasium's checker, the oracle at 100%, wrong answers at 0."""
 
 import importlib.util
+import json
 import warnings
 
 import gymnasium as gym
@@ -98,19 +99,30 @@ def test_a_right_call_scores_1_and_ends_the_episode():
     [
         ("The factorial of 5 is 120.", (0.0, 1.0, 0.0), "wrong number of calls: expected 1, got 0"),
         (
-            '<tool_call>{"name": "math.factorial", </tool_call>',
+            '<tool_call>\n{"name": "math.factorial", \n</tool_call>',
             (0.0, 0.0, 0.0),
             "wrong number of calls: expected 1, got 0",
         ),  # fmt: skip
         (
-            '<tool_call>{"name": "math.factorial", "arguments": {"number": 6}}</tool_call>',
+            '<tool_call>\n{"name": "math.factorial", "arguments": {"number": 6}}\n</tool_call>',
             (0.0, 1.0, 1.0),
             "wrong value for parameter 'number'",
         ),  # fmt: skip
         (
-            '<tool_call>{"name": "math_factorial", "arguments": {"number": 5}}</tool_call>',
+            '<tool_call>\n{"name": "math_factorial", "arguments": {"number": 5}}\n</tool_call>',
             (0.0, 1.0, 1.0),
             "wrong function",
+        ),  # fmt: skip
+        (  # BFCL's Hermes decoder needs the newlines inside the tags: no call is seen
+            '<tool_call>{"name": "math.factorial", "arguments": {"number": 5}}</tool_call>',
+            (0.0, 0.0, 0.0),
+            "wrong number of calls: expected 1, got 0",
+        ),  # fmt: skip
+        (  # a block of other JSON fails the whole message, even beside the right call
+            '<tool_call>\n{"name": "math.factorial", "arguments": {"number": 5}}\n</tool_call>'
+            "\n<tool_call>\n[1, 2]\n</tool_call>",
+            (0.0, 0.0, 0.0),
+            "BFCL could not decode the message: call 2: a block holds list JSON",
         ),  # fmt: skip
     ],
 )
@@ -132,6 +144,35 @@ def test_irrelevance_rewards_answering_without_a_call():
     call = env.tool_format.render_calls([ToolCall(name=name, arguments={})])
     _, _, (_, reward, _, _, info) = first_step(env, task_id, call)
     assert reward == 0.0 and info["toolgym"]["bfcl_reason"].startswith("no function should be called")  # fmt: skip
+
+
+def test_handler_is_a_parameter_and_toolgym_keeps_its_own_parser():
+    action = '<tool_call>{"name": "math.factorial", "arguments": {"number": 5}}</tool_call>'
+    for handler, reward in [("hermes", 0.0), ("toolgym", 1.0)]:
+        env = gym.make("toolgym/BFCL-simple-v0", handler=handler, limit=3)
+        assert env.unwrapped.handler == handler
+        _, _, (_, got, *_) = first_step(env.unwrapped, "simple_python_1", action)
+        assert got == reward, handler
+    assert make_bfcl_env("simple", limit=1).handler == "hermes"
+    assert make_bfcl_env("simple", format="glm", limit=1).handler == "toolgym"
+    with pytest.raises(ValueError, match="unknown handler 'qwen'"):
+        make_bfcl_env("simple", handler="qwen", limit=1)
+    with pytest.raises(ValueError, match="format='hermes' or handler='toolgym'"):
+        make_bfcl_env("simple", format="glm", handler="hermes", limit=1)
+
+
+def test_irrelevance_counts_a_decode_failure_as_no_call():
+    env = make_bfcl_env("irrelevance")
+    task_id = env.tasks[0].id
+    env.reset(options={"task_id": task_id})
+    name = env.tool_specs[0]["function"]["name"]
+    only_name = "<tool_call>\n" + json.dumps({"name": name}) + "\n</tool_call>"
+    _, _, (_, reward, _, _, info) = first_step(env, task_id, only_name)
+    assert reward == 1.0 and info["reward_components"]["format"] == 0.0
+    with_id = "<tool_call>\n" + json.dumps({"name": name, "arguments": {}, "id": "c1"})
+    with_id += "\n</tool_call>"
+    _, _, (_, reward, *_) = first_step(env, task_id, with_id)
+    assert reward == 0.0  # extra keys are ignored: that is a call
 
 
 def test_random_answers_score_0_with_a_reason():

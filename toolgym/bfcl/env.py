@@ -1,8 +1,9 @@
 """``BFCLEnv``: one BFCL single-turn entry per episode, one assistant message, scored by BFCL's rules.
 
 ``reset`` shows the system prompt (the entry's system message, if any, then its tools rendered by
-the tool format) and the user question. ``step(text)`` reads the calls in ``text`` with the tool
-format, scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the episode:
+the tool format) and the user question. ``step(text)`` reads the calls in ``text`` the way BFCL's
+``handler`` family does (:mod:`toolgym.bfcl.decode`; ``"hermes"``: BFCL's Hermes-style FC
+handler), scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the episode:
 
 - ``reward`` = ``completion``: 1.0 if the calls match a possible answer (for irrelevance: if no
   call was made), else 0.0.
@@ -11,10 +12,13 @@ format, scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the e
   ``format``: 1.0 when the message is well-formed; ``num_calls``), ``end_reason`` ``"answered"``
   and ``toolgym`` (a summary with the matcher's verdict as ``bfcl_reason``).
 
-Malformed call blocks are left out of scoring, as BFCL's handler for Hermes-style models does
-(it skips ``<tool_call>`` blocks that are not valid JSON); the ``format`` component shows them.
-So a message with only malformed calls counts as "no call" (right for irrelevance, as in BFCL).
-A message over ``MAX_ACTION_CHARS`` or not valid Unicode is refused unread, likewise "no call".
+BFCL's reading decides the score: a block that is not JSON is skipped, a block of other JSON
+(``[1, 2]``) or without ``"name"``/``"arguments"`` fails the whole message (0, or "no call" on
+irrelevance, which then passes), extra keys are ignored, and a block needs the newlines inside its
+tags. The ``format`` component is 1.0 only when BFCL read every ``<tool_call>`` tag cleanly.
+``handler="toolgym"`` scores with the tool format's own parser instead (the only choice for
+formats other than ``hermes``; such a score is not a BFCL number). A message over
+``MAX_ACTION_CHARS`` or not valid Unicode is refused unread and counts as a decode failure.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 
 from toolgym.bfcl.data import BFCLEntry, load_category
-from toolgym.bfcl.matcher import match_calls
+from toolgym.bfcl.decode import HANDLERS, BFCLHandler, decode_message
+from toolgym.bfcl.matcher import MatchResult, match_calls
 from toolgym.episode import copy_messages
 from toolgym.formats import FormatName, get_format
 from toolgym.formats.base import ParsedTurn, action_problem, shown_action
@@ -36,6 +41,14 @@ from toolgym.spaces import Messages, Text
 from toolgym.tasks import Task, choose_task
 
 MAX_ACTION_CHARS = 32_768
+
+#: How an env reads the message: a BFCL handler family, or ``"toolgym"`` (the format's parser).
+HandlerName = BFCLHandler | Literal["toolgym"]
+
+
+def default_handler(format: FormatName) -> HandlerName:
+    """The handler family an env uses when none is named: BFCL's own for ``hermes``."""
+    return "hermes" if format == "hermes" else "toolgym"
 
 
 class BFCLEnv(gym.Env[list[dict[str, str]], str]):
@@ -48,6 +61,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         entries: Sequence[BFCLEntry],
         *,
         format: FormatName = "hermes",
+        handler: HandlerName | None = None,
         render_mode: str | None = None,
     ) -> None:
         """Build an env over ``entries`` (from :func:`toolgym.bfcl.data.load_category`).
@@ -55,10 +69,24 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         Args:
             entries: The BFCL entries to draw episodes from.
             format: Tool-call format the agent must use.
+            handler: BFCL handler family whose decoder reads the message (``"hermes"``), or
+                ``"toolgym"`` for the format's own parser; default: :func:`default_handler`.
             render_mode: ``"ansi"`` to get the conversation as text from ``render()``.
         """
         if not entries:
             raise ValueError("BFCLEnv needs at least one entry")
+        handler = default_handler(format) if handler is None else handler
+        if handler not in (*HANDLERS, "toolgym"):
+            raise ValueError(
+                f"BFCLEnv: unknown handler {handler!r}; use one of {', '.join(HANDLERS)} "
+                "or 'toolgym'"
+            )
+        if handler == "hermes" and format != "hermes":
+            raise ValueError(
+                f"BFCLEnv: handler='hermes' reads Hermes <tool_call> blocks, but format={format!r} "
+                "asks the agent for another syntax; use format='hermes' or handler='toolgym'"
+            )
+        self.handler: HandlerName = handler
         self.entries = {e.task.id: e for e in entries}
         if len(self.entries) != len(entries):
             raise ValueError("BFCLEnv: duplicate entry ids")
@@ -135,15 +163,25 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         start = time.perf_counter()
         parameters = {s["function"]["name"]: s["function"]["parameters"] for s in self.tool_specs}
         refusal = action_problem(action, MAX_ACTION_CHARS)
-        if refusal is None:
-            parsed = self.tool_format.parse(action, parameters)
-        else:  # too long or not valid Unicode: no call is read from it (as a decode failure)
+        decode_error: str | None = None
+        if refusal is not None:  # too long or not valid Unicode: read as a decode failure
             parsed = ParsedTurn("", errors=(refusal,), refused=True)
+            decode_error = refusal
             action = shown_action(action, MAX_ACTION_CHARS)
+        elif self.handler == "toolgym":
+            parsed = self.tool_format.parse(action, parameters)
+        else:
+            decoded = decode_message(action, self.handler)
+            content = self.tool_format.parse(action, parameters).content
+            parsed = ParsedTurn(content, calls=decoded.calls, errors=tuple(decoded.problems))
+            decode_error = decoded.error
         self.timings["parse"] += time.perf_counter() - start
         start = time.perf_counter()
         entry = self.entry
-        result = match_calls(parsed.calls, entry.possible, entry.functions)
+        if decode_error is not None and entry.possible:  # BFCL: a decode failure scores 0
+            result = MatchResult(False, f"BFCL could not decode the message: {decode_error}")
+        else:  # on irrelevance a decode failure is "no call" (BFCL's relevance rule)
+            result = match_calls(parsed.calls, entry.possible, entry.functions)
         self.timings["score"] += time.perf_counter() - start
         self._messages.append({"role": "assistant", "content": action})
         components = {
@@ -192,6 +230,7 @@ def make_bfcl_env(
     split: str = "test",
     *,
     format: FormatName = "hermes",
+    handler: HandlerName | None = None,
     limit: int | None = None,
     render_mode: str | None = None,
     user: Any = None,
@@ -203,6 +242,7 @@ def make_bfcl_env(
         split: ``"test"`` (every entry). BFCL is an evaluation set with no train split, so
             ``"train"`` is an error rather than a silent empty env.
         format: Tool-call format the agent must use.
+        handler: BFCL handler family that reads the message (see :class:`BFCLEnv`).
         limit: Only the first ``limit`` entries.
         render_mode: ``"ansi"`` to get the conversation as text from ``render()``.
         user: Accepted so that generic callers (``toolgym eval``) can pass their user config; a
@@ -214,5 +254,8 @@ def make_bfcl_env(
         )
     entries = load_category(category)
     return BFCLEnv(
-        entries[:limit] if limit is not None else entries, format=format, render_mode=render_mode
+        entries[:limit] if limit is not None else entries,
+        format=format,
+        handler=handler,
+        render_mode=render_mode,
     )

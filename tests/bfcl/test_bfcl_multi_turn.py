@@ -1,0 +1,256 @@
+"""BFCL multi-turn envs: registration, Gymnasium's checker, the oracle at 100%, agreement with
+bfcl-eval's own ``multi_turn_checker`` on gold and mutated trajectories, a tiny-model rollout."""
+
+import importlib.util
+import uuid
+import warnings
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from toolgym.bfcl import MULTI_TURN_ENV_IDS, register_bfcl_multi_turn
+from toolgym.bfcl.multi_turn import MAXIMUM_STEP_LIMIT, BFCLMultiTurnEnv, make_bfcl_multi_turn_env
+from toolgym.bfcl.multi_turn_data import MULTI_TURN_FILES, load_multi_turn
+from toolgym.bfcl.multi_turn_exec import Session, call_string, gold_calls
+from toolgym.formats import get_format
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("bfcl_eval") is None,
+    reason="pip install --no-deps bfcl-eval==2026.3.23",
+)
+
+register_bfcl_multi_turn()
+CATEGORIES = list(MULTI_TURN_FILES)
+HERMES = get_format("hermes")
+
+
+def play_oracle(env: BFCLMultiTurnEnv, task_id: str) -> tuple[float, dict]:
+    env.reset(options={"task_id": task_id})
+    done, reward, info = False, 0.0, {}
+    while not done:
+        _, reward, done, _, info = env.step(env.expert_message())
+    return reward, info
+
+
+def test_the_multi_turn_envs_are_registered():
+    assert register_bfcl_multi_turn() == list(MULTI_TURN_ENV_IDS.values())
+    assert sorted(MULTI_TURN_ENV_IDS.values()) == [
+        "toolgym/BFCL-multi-turn-base-v0",
+        "toolgym/BFCL-multi-turn-long-context-v0",
+        "toolgym/BFCL-multi-turn-miss-func-v0",
+        "toolgym/BFCL-multi-turn-miss-param-v0",
+    ]
+
+
+@pytest.mark.parametrize("env_id", list(MULTI_TURN_ENV_IDS.values()))
+def test_check_env(env_id):
+    env = gym.make(env_id, split="test", limit=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_the_oracle_scores_100_percent_on_a_sample(category):
+    env = make_bfcl_multi_turn_env(category)
+    for task_id in env.ids[::20]:
+        reward, info = play_oracle(env, task_id)
+        assert reward == 1.0, (task_id, info["bfcl"])
+
+
+@pytest.mark.slow
+def test_the_oracle_scores_100_percent_on_every_entry():
+    failed = []
+    for category in CATEGORIES:
+        env = make_bfcl_multi_turn_env(category)
+        assert len(env.ids) == 200
+        for task_id in env.ids:
+            reward, info = play_oracle(env, task_id)
+            if reward != 1.0:
+                failed.append((task_id, info["bfcl"]))
+    assert failed == []
+
+
+def test_miss_func_adds_the_held_out_functions_at_bfcls_turn():
+    entry = load_multi_turn("multi_turn_miss_func")[0]
+    assert list(entry.held_out) == [3] and [f["name"] for f in entry.held_out[3]] == ["sort"]
+    env = BFCLMultiTurnEnv([entry])
+    env.reset(options={"task_id": entry.id})
+    assert "sort" not in {s["function"]["name"] for s in env.tool_specs}
+    assert entry.ground_truth[2] == []  # BFCL: turn 2 asks for the missing function
+    for _ in range(3):  # turns 0-2
+        message = env.expert_message()
+        obs, *_ = env.step(message)
+        if message != "Done.":
+            obs, *_ = env.step("Done.")
+    assert (
+        "I have updated some more functions" in obs[0]["content"] and '"sort"' in obs[0]["content"]
+    )
+    assert "sort" in {s["function"]["name"] for s in env.tool_specs}
+
+
+def test_calls_run_on_bfcls_instances_and_bad_output_never_crashes():
+    env = make_bfcl_multi_turn_env("multi_turn_base", limit=1)
+    env.reset(options={"task_id": "multi_turn_base_0"})
+    obs, reward, done, _, _ = env.step(
+        '<tool_call>\n{"name": "cd", "arguments": {"folder": "document"}}\n</tool_call>\n'
+        '<tool_call>\n{"name": "no_such_tool", "arguments": {"x": 1}}\n</tool_call>\n'
+        '<tool_call>\n{"name": "mkdir", "arguments": {"bogus": [1]}}\n</tool_call>'
+    )
+    assert obs[0]["content"] == '{"current_working_directory": "document"}'
+    assert obs[1]["content"].startswith("Error during execution")
+    assert obs[2]["content"].startswith("Error during execution")
+    assert (reward, done) == (0.0, False)
+    obs, *_ = env.step("<tool_call>\n[1, 2]\n</tool_call>\x00 garbage")  # BFCL: decode fails
+    assert obs[0]["role"] == "user"  # the turn ended
+
+
+def test_too_many_steps_in_a_turn_force_quit_the_entry():
+    env = make_bfcl_multi_turn_env("multi_turn_base", limit=1)
+    env.reset(options={"task_id": "multi_turn_base_0"})
+    ls = '<tool_call>\n{"name": "pwd", "arguments": {}}\n</tool_call>'
+    for _ in range(MAXIMUM_STEP_LIMIT):
+        assert env.step(ls)[2] is False
+    _, reward, done, _, info = env.step(ls)
+    assert (reward, done, info["end_reason"]) == (0.0, True, "step_limit")
+
+
+def test_episodes_do_not_share_state():
+    env = make_bfcl_multi_turn_env("multi_turn_base", limit=1)
+    for _ in range(2):
+        env.reset(options={"task_id": "multi_turn_base_0"})
+        obs, *_ = env.step('<tool_call>\n{"name": "pwd", "arguments": {}}\n</tool_call>')
+        assert "workspace" in obs[0]["content"] and "document" not in obs[0]["content"]
+        env.step('<tool_call>\n{"name": "cd", "arguments": {"folder": "document"}}\n</tool_call>')
+
+
+# -- agreement with bfcl-eval's checker --------------------------------------------------------
+
+EXTRA = {"GorillaFileSystem": "touch(file_name='toolgym_extra.txt')",
+         "TwitterAPI": "post_tweet(content='toolgym extra')"}  # fmt: skip
+
+
+def mutations(raw: dict, turns: list[list[str]]) -> dict[str, list[list[str]]]:
+    """Gold and mutated trajectories (per turn, the call strings of one step)."""
+    out = {"gold": [list(t) for t in turns]}
+    first = next(i for i, t in enumerate(turns) if t)
+    dropped = [list(t) for t in turns]
+    dropped[first] = dropped[first][:-1]
+    out["drop"] = dropped
+    changed = [list(t) for t in turns]
+    call = changed[first][-1]
+    if "='" in call:  # a string argument: change its value
+        head, _, tail = call.rpartition("='")
+        changed[first][-1] = f"{head}='toolgym_{tail}"
+        out["change_arg"] = changed
+    if len(turns) > 1:
+        swapped = [list(t) for t in turns]
+        swapped[0], swapped[1] = swapped[1], swapped[0]
+        out["swap"] = swapped
+    for cls, extra in EXTRA.items():
+        if cls in raw["involved_classes"]:
+            more = [list(t) for t in turns]
+            more[first] = [*more[first], extra]
+            out["extra_call"] = more
+            break
+    return out
+
+
+def env_verdict(entry, turns: list[list[str]]) -> float:
+    """Play ``turns`` through the env as Hermes messages: one message of calls, then a reply."""
+    env = BFCLMultiTurnEnv([entry])
+    env.reset(options={"task_id": entry.id})
+    session = Session(entry.raw)
+    try:
+        reward, done = 0.0, False
+        for t in range(len(entry.raw["question"])):
+            calls = turns[t] if t < len(turns) else []
+            if calls:
+                message = HERMES.render_calls([gold_calls(c, session.instances) for c in calls])
+                assert env.step(message)[2] is False
+            _, reward, done, _, _ = env.step("Done.")
+        assert done
+        return reward
+    finally:
+        session.close()
+
+
+def checker_verdict(entry, turns: list[list[str]]) -> float:
+    from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
+    from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import multi_turn_checker
+
+    decoded = [[t] if t else [] for t in turns]
+    name = f"test_{uuid.uuid4().hex}"
+    try:
+        result = multi_turn_checker(decoded, entry.ground_truth, entry.raw, entry.category, name)
+    finally:
+        for key in [k for k in vars(multi_turn_utils) if k.startswith(name)]:
+            delattr(multi_turn_utils, key)
+    return float(result["valid"])
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_the_env_agrees_with_bfcls_checker_on_gold_and_mutations(category):
+    verdicts: dict[str, list[float]] = {}
+    for entry in load_multi_turn(category)[::25]:
+        for kind, turns in mutations(entry.raw, entry.ground_truth).items():
+            ours, theirs = env_verdict(entry, turns), checker_verdict(entry, turns)
+            assert ours == theirs, (entry.id, kind, turns)
+            verdicts.setdefault(kind, []).append(ours)
+    assert set(verdicts["gold"]) == {1.0}
+    assert 0.0 in verdicts["drop"] and 0.0 in verdicts["swap"]  # the mutations bite
+
+
+def test_call_strings_round_trip_through_bfcls_execution():
+    entry = load_multi_turn("multi_turn_base")[0]
+    session = Session(entry.raw)
+    try:
+        call = gold_calls("sort('final_report.pdf')", session.instances)
+        assert call.arguments == {"file_name": "final_report.pdf"}
+        assert call_string(call) == "sort(file_name='final_report.pdf')"
+    finally:
+        session.close()
+
+
+def test_a_tiny_model_rollout_through_the_collector(tiny):
+    from toolgym.collector import Collector
+    from toolgym.llm.sampler import HFPolicy, SamplingConfig
+
+    model, tokenizer, chat = tiny
+    policy = HFPolicy(model, chat.stop_ids, tokenizer.pad_token_id, SamplingConfig(1.0, 1.0, 16))
+    collector = Collector(
+        lambda: make_bfcl_multi_turn_env("multi_turn_base", limit=2),
+        chat, policy, max_tokens=20_000, progress=False,
+    )  # fmt: skip
+    trajectories, stats = collector.collect(["multi_turn_base_0"], group_size=2)
+    assert len(trajectories) == 2
+    for t in trajectories:
+        assert t.token_ids and any(s.role == "assistant" for s in t.segments)
+
+
+def test_closing_an_episode_frees_its_instances_in_bfcl_eval():
+    from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
+
+    env = make_bfcl_multi_turn_env("multi_turn_base", limit=1)
+    env.reset(options={"task_id": "multi_turn_base_0"})
+    assert env._session is not None
+    name = env._session.model_name
+    assert any(k.startswith(name) for k in vars(multi_turn_utils))
+    env.close()
+    assert not any(k.startswith(name) for k in vars(multi_turn_utils))
+
+
+def test_long_context_entries_run_on_bfcls_long_context_state():
+    base = load_multi_turn("multi_turn_base")[0]
+    long = load_multi_turn("multi_turn_long_context")[0]
+    sizes = []
+    for entry in (base, long):
+        session = Session(entry.raw)
+        try:
+            calls = ["cd(folder='workspace')", "cd(folder='document')", "ls(a=True)"]
+            results, _ = session.execute(calls)
+        finally:
+            session.close()
+        sizes.append(len(results[-1]))
+    assert sizes[1] > 2 * sizes[0]  # BFCL's long_context=True adds many files

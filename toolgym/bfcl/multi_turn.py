@@ -1,0 +1,208 @@
+"""``BFCLMultiTurnEnv``: one BFCL multi-turn entry per episode, run on BFCL's own simulated APIs.
+
+``reset`` shows the system prompt (the tools, rendered by the tool format) and the first user turn.
+Each ``step(text)`` reads the calls in the assistant message with BFCL's Hermes-style decoder
+(:mod:`toolgym.bfcl.decode`), executes them against the entry's instances (GorillaFileSystem,
+TwitterAPI, ... from ``bfcl_eval``, loaded with the entry's ``initial_config``) and answers with one
+``tool`` message per call. A message without calls (or that BFCL cannot decode) ends the turn, and
+the next user turn comes (miss_func: at the turn BFCL adds the held-out functions, the user message
+is BFCL's "I have updated some more functions..." with the new functions). More than
+``MAXIMUM_STEP_LIMIT`` (20, BFCL's) steps in one turn force-quits the entry, which then fails.
+
+Reward: 0 on every step; on the last step, BFCL's per-entry verdict (1.0 when
+``multi_turn_checker`` -- state check and response check after every turn -- passes, else 0.0),
+which is the all-turns success BFCL's multi-turn accuracy averages. ``info["bfcl"]`` holds the
+checker's result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from toolgym.bfcl.data import tool_spec
+from toolgym.bfcl.decode import decode_message
+from toolgym.bfcl.multi_turn_data import MultiTurnEntry, load_multi_turn
+from toolgym.bfcl.multi_turn_exec import Session, bfcl_verdict, call_string, gold_calls
+from toolgym.episode import copy_messages
+from toolgym.formats import FormatName, get_format
+from toolgym.formats.base import action_problem
+from toolgym.spaces import Messages, Text
+
+MAX_ACTION_CHARS = 32_768
+#: BFCL's ``MAXIMUM_STEP_LIMIT``: steps one turn may take before the entry is force-quit.
+MAXIMUM_STEP_LIMIT = 20
+#: BFCL's ``DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC``.
+ADDED_FUNCTIONS_PROMPT = "I have updated some more functions you can choose from. What about now?"
+
+
+class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
+    """Multi-turn BFCL: the user's turns in order, the agent's calls run on BFCL's APIs."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        entries: Sequence[MultiTurnEntry],
+        *,
+        format: FormatName = "hermes",
+        render_mode: str | None = None,
+    ) -> None:
+        """Build an env over ``entries`` (from :func:`load_multi_turn`); Hermes format only."""
+        if not entries:
+            raise ValueError("BFCLMultiTurnEnv needs at least one entry")
+        if format != "hermes":
+            raise ValueError(
+                f"BFCLMultiTurnEnv reads calls with BFCL's Hermes decoder; got format={format!r}, "
+                "use format='hermes'"
+            )
+        self.entries = {e.id: e for e in entries}
+        self.ids = list(self.entries)
+        self.tool_format = get_format(format)
+        self.render_mode = render_mode
+        self.action_space = Text(MAX_ACTION_CHARS)
+        self.observation_space = Messages()
+        self.entry: MultiTurnEntry = entries[0]
+        self.tool_specs: list[dict[str, Any]] = []
+        self._session: Session | None = None
+        self._messages: list[dict[str, str]] = []
+        self._done = True
+
+    # -- episode --------------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, str]], dict[str, Any]]:
+        """Start an episode; ``options={"task_id": ...}`` picks the entry (else one at random)."""
+        super().reset(seed=seed)
+        task_id = (options or {}).get("task_id")
+        if task_id is None:
+            task_id = self.ids[int(self.np_random.integers(len(self.ids)))]
+        if task_id not in self.entries:
+            raise KeyError(f"unknown BFCL multi-turn entry {task_id!r}")
+        self.entry = self.entries[task_id]
+        self.close()
+        self._session = Session(self.entry.raw)
+        self.tool_specs = self.entry.specs
+        self._turn = 0
+        self._steps = 0
+        self._decoded: list[list[list[str]]] = [[]]
+        self._messages = [
+            {"role": "system", "content": self.tool_format.render_tools(self.tool_specs)}
+        ]
+        self._messages += self._user_messages(0)
+        self._done = False
+        info = {"task_id": task_id, "turn": 0, "messages": copy_messages(self._messages)}
+        return copy_messages(self._messages), info
+
+    def _user_messages(self, turn: int) -> list[dict[str, str]]:
+        added = self.entry.held_out.get(turn)
+        if added:
+            self.tool_specs = self.tool_specs + [tool_spec(f) for f in added]
+            text = self.tool_format.render_tools([tool_spec(f) for f in added])
+            return [{"role": "user", "content": f"{text}\n{ADDED_FUNCTIONS_PROMPT}"}]
+        turns = self.entry.raw["question"]
+        return [{"role": str(m["role"]), "content": str(m["content"])} for m in turns[turn]]
+
+    def step(self, action: str) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:
+        """Run one assistant message (see the module docstring)."""
+        if self._done or self._session is None:
+            raise RuntimeError("the episode is over (or never started): call reset() first")
+        if not isinstance(action, str):
+            raise TypeError(f"action must be a str, got {type(action).__name__}")
+        self._messages.append({"role": "assistant", "content": action[:MAX_ACTION_CHARS]})
+        self._steps += 1
+        calls = (
+            [] if action_problem(action, MAX_ACTION_CHARS) else list(decode_message(action).calls)
+        )
+        obs: list[dict[str, str]]
+        if calls:
+            strings = [call_string(c) for c in calls]
+            results, _ = self._session.execute(strings)
+            self._decoded[-1].append(strings)
+            obs = [
+                {"role": "tool", "name": c.name, "content": r}
+                for c, r in zip(calls, results, strict=True)
+            ]
+            if self._steps > MAXIMUM_STEP_LIMIT:
+                return self._end(obs, "step_limit")
+        else:
+            self._turn += 1
+            self._steps = 0
+            if self._turn >= len(self.entry.raw["question"]):
+                return self._end([], "answered")
+            self._decoded.append([])
+            obs = self._user_messages(self._turn)
+        self._messages += obs
+        info = {
+            "task_id": self.entry.id,
+            "turn": self._turn,
+            "messages": copy_messages(self._messages),
+        }
+        return copy_messages(obs), 0.0, False, False, info
+
+    def _end(
+        self, obs: list[dict[str, str]], reason: str
+    ) -> tuple[list[dict[str, str]], float, bool, bool, dict[str, Any]]:
+        self._messages += obs
+        self._done = True
+        if reason == "step_limit":
+            verdict: dict[str, Any] = {"valid": False, "error_type": "multi_turn:force_quit"}
+        else:
+            verdict = bfcl_verdict(self.entry.raw, self._decoded, self.entry.ground_truth)
+        self.close()
+        reward = float(bool(verdict.get("valid")))
+        info = {
+            "task_id": self.entry.id,
+            "turn": self._turn,
+            "messages": copy_messages(self._messages),
+            "end_reason": reason,
+            "reward_components": {"completion": reward},
+            "bfcl": json.loads(json.dumps(verdict, default=str)),
+        }
+        return copy_messages(obs), reward, True, False, info
+
+    # -- oracle ---------------------------------------------------------------------------
+    def expert_message(self) -> str:
+        """The oracle's next message: the turn's gold calls in one message, then a plain reply."""
+        if self._done or self._session is None:
+            raise RuntimeError("no running episode: call reset() first")
+        gold = (
+            self.entry.ground_truth[self._turn] if self._turn < len(self.entry.ground_truth) else []
+        )
+        if gold and not self._decoded[-1]:
+            instances = self._session.instances
+            return self.tool_format.render_calls([gold_calls(g, instances) for g in gold])
+        return "Done."
+
+    def close(self) -> None:
+        """Free the episode's BFCL instances."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def render(self) -> str | None:
+        """The conversation so far as plain text (``render_mode="ansi"``)."""
+        if self.render_mode != "ansi":
+            return None
+        return "\n\n".join(f"[{m['role']}] {m['content']}" for m in self._messages)
+
+
+def make_bfcl_multi_turn_env(
+    category: str,
+    split: str = "test",
+    *,
+    format: FormatName = "hermes",
+    limit: int | None = None,
+    render_mode: str | None = None,
+    user: Any = None,
+) -> BFCLMultiTurnEnv:
+    """The env of one multi-turn category (entry point of ``toolgym/BFCL-multi-turn-*-v0``)."""
+    if split != "test":
+        raise ValueError(f"BFCL has only a test split (got split={split!r})")
+    entries = load_multi_turn(category)
+    return BFCLMultiTurnEnv(
+        entries[:limit] if limit is not None else entries, format=format, render_mode=render_mode
+    )
