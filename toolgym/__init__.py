@@ -4,6 +4,7 @@ from toolgym.argument_text import Multiline
 from toolgym.bfcl import register_bfcl
 from toolgym.env import ToolEnv
 from toolgym.limits import Limits
+from toolgym.mcp import register_mcp
 from toolgym.registry import make_env, register_envs
 from toolgym.suite import ToolSuite, state_hash
 from toolgym.tasks import Category, HiddenFact, Task, UserProfile, load_tasks
@@ -33,3 +34,4 @@ __all__ = [
 
 register_envs()
 register_bfcl()  # toolgym/BFCL-*-v0: ids only; the data is read when an env is built
+register_mcp()  # toolgym/MCP-v0: the mcp SDK is imported when an env is built

@@ -267,6 +267,7 @@ EVAL_FLAGS = [
     Flag("agent", ("--agent", "-p")),
     *(Flag(key) for key in ("model", "base_url", "k", "split", "limit", "temperature")),
     *(Flag(key) for key in ("max_new_tokens", "tool_mode", "seed", "out")),
+    Flag("log.to", ("--log-to",)),
     *USER_FLAGS,
 ]
 
@@ -347,6 +348,10 @@ def _train_or_explain(train: Callable[[], _T]) -> _T:
         typer.echo(f"error: {stop}", err=True)
         raise typer.Exit(3) from None
 
+
+from toolgym.cli_mcp import mcp_app  # noqa: E402
+
+app.add_typer(mcp_app, name="mcp")
 
 if __name__ == "__main__":
     app()
