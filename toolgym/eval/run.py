@@ -39,6 +39,7 @@ from toolgym.policies.factory import AgentConfig, make_agent
 from toolgym.policies.play import EpisodeResult, TextPolicy, play
 from toolgym.runlog import run_log
 from toolgym.tasks import Split
+from toolgym.tracking.config import LogConfig
 from toolgym.users.config import UserConfig
 
 TOOL_TIMINGS = ("validate", "execute")
@@ -53,6 +54,10 @@ class EvalConfig(AgentConfig):
     limit: int | None = Field(default=None, ge=1, description="Only the first N tasks.")
     user: UserConfig = Field(default_factory=UserConfig, description="The simulated user.")
     out: Path = Field(default=Path("runs/eval"), description="Run directory.")
+    log: LogConfig = Field(
+        default_factory=LogConfig,
+        description="Trackers that also get the summary and the episode table (--log-to).",
+    )
 
 
 def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") -> dict[str, Any]:
@@ -84,7 +89,23 @@ def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") ->
         "command": command,
     }
     (config.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    _track(config, summary, rows)
     return summary
+
+
+def _track(config: EvalConfig, summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """``log.to``: the summary's numbers (step 0) and one table row per episode."""
+    if not config.log.to:
+        return
+    from toolgym.tracking import open_trackers, scalars
+
+    trackers = open_trackers(config.log, config.out, config.model_dump(mode="json"))
+    try:
+        trackers.log_scalars(scalars(summary), 0)
+        columns = ("task_id", "sample", "success", "reward", "turns", "end_reason", "failure")
+        trackers.log_table("episodes", [{c: r[c] for c in columns} for r in rows], 0)
+    finally:
+        trackers.close()
 
 
 def summarise(rows: list[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from toolgym.settings import load_settings
+from toolgym.tracking.config import LogConfig
 from toolgym.users.config import UserConfig
 
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
@@ -341,6 +342,10 @@ class TrainConfig(BaseModel):
     eval_tasks: int = Field(default=16, ge=1, description="Test tasks per evaluation.")
     checkpoint_every: int = Field(default=10, ge=1, description="Save a checkpoint every N steps.")
     seed: int = Field(default=0, ge=0, description="Seed of everything random in the run.")
+    log: LogConfig = Field(
+        default_factory=LogConfig,
+        description="Experiment trackers besides metrics.jsonl (e.g. --set log.to=tensorboard).",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -34,6 +34,7 @@ from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.runlog import run_log
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Trajectory, collate
+from toolgym.tracking import Trackers, open_trackers
 from toolgym.train import checkpoint, lora
 from toolgym.train import distributed as ddp
 from toolgym.train.algos import ALGORITHMS
@@ -108,6 +109,11 @@ class Trainer:
             (self.out / "metrics.jsonl").write_text("")
         if ddp.is_main():  # rank 0 alone writes the run directory
             (self.out / "config.json").write_text(config.model_dump_json(indent=2))
+        self.trackers = (  # log.to: TensorBoard / wandb / MLflow get what metrics.jsonl gets
+            open_trackers(config.log, self.out, config.model_dump(mode="json"))
+            if ddp.is_main()
+            else Trackers({})
+        )
         self._after_update()  # a server or Ray workers start from the learner's weights
 
     # ------------------------------------------------------------------ run
@@ -122,6 +128,7 @@ class Trainer:
                 return self._run()
             finally:
                 self.rollouts.close()
+                self.trackers.close()
 
     def _run(self) -> dict[str, Any]:
         bar = tqdm(
@@ -154,6 +161,7 @@ class Trainer:
         if ddp.is_main():
             plot_learning_curve(self.out / "metrics.jsonl", self.out / "learning_curve.png",
                                 title=f"{self.config.algo} on {self.config.env}")  # fmt: skip
+            self.trackers.log_image("learning_curve", self.out / "learning_curve.png", self.step)
         if (
             self.lora is not None and ddp.is_main()
         ):  # the run is over: merge the adapter, save a plain model
@@ -235,7 +243,7 @@ class Trainer:
         """Every evaluation episode, decoded (the text a person reads): ``samples/step-NNNNNN.jsonl``."""
         folder = self.out / "samples"
         folder.mkdir(exist_ok=True)
-        lines = []
+        lines, rows = [], []
         for traj in trajectories:
             turns = [
                 self.tokenizer.decode(list(s.token_ids))
@@ -250,6 +258,8 @@ class Trainer:
                 "assistant_turns": turns,
             }
             lines.append(json.dumps(row, ensure_ascii=False))
+            rows.append(row | {"assistant_turns": "\n---\n".join(turns)})
+        self.trackers.log_table("eval_samples", rows, self.step)
         (folder / f"step-{self.step:06d}.jsonl").write_text(
             "\n".join(lines) + "\n", encoding="utf-8"
         )
@@ -356,6 +366,7 @@ class Trainer:
             return
         with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(metrics) + "\n")
+        self.trackers.log_metrics(metrics)
 
     def _save(self) -> None:
         rngs = ddp.rng_states(self.policy.generator)  # every rank's, under torchrun

@@ -1,0 +1,55 @@
+"""Weights & Biases: offline by default (files under ``OUT/wandb/``; ``wandb sync`` uploads them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from toolgym.tracking.config import LogConfig
+
+
+class WandbTracker:
+    """Scalars with ``run.log``, tables as ``wandb.Table``, images as ``wandb.Image``."""
+
+    def __init__(self, config: LogConfig, out: Path, params: Mapping[str, Any]) -> None:
+        """Start a run in ``config.wandb_mode`` (offline unless set) writing under ``out``."""
+        import wandb
+
+        self.wandb = wandb
+        self.run = wandb.init(
+            mode=config.wandb_mode,
+            dir=str(out),
+            project=config.project,
+            name=out.name,
+            config=dict(params),
+            settings=wandb.Settings(silent=True, console="off"),
+            reinit="create_new",
+        )
+
+    def log_scalars(self, values: Mapping[str, float], step: int) -> None:
+        """One history row at ``step``."""
+        self.run.log(dict(values), step=step)
+
+    def log_table(self, name: str, rows: Sequence[Mapping[str, Any]], step: int) -> None:
+        """A ``wandb.Table`` (non-scalar cells as text)."""
+        columns: list[str | int] = list(dict.fromkeys(key for row in rows for key in row))
+        data = [[_cell(row.get(str(c))) for c in columns] for row in rows]
+        self.run.log({name: self.wandb.Table(columns=columns, data=data)}, step=step)
+
+    def log_image(self, name: str, path: Path, step: int) -> None:
+        """The image file as ``wandb.Image``."""
+        self.run.log({name: self.wandb.Image(str(path))}, step=step)
+
+    def close(self) -> None:
+        """Finish the run (offline: the files are complete)."""
+        self.run.finish()
+
+
+def _cell(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def open_backend(config: LogConfig, out: Path, params: dict[str, Any]) -> WandbTracker:
+    """The wandb tracker of a run directory."""
+    return WandbTracker(config, out, params)
