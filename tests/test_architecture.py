@@ -37,13 +37,16 @@ LAYERS: list[tuple[str, list[str]]] = [
             "tooling",
         ],
     ),
-    ("records", ["episode", "formats", "limits", "spaces", "tokens"]),
+    ("records", ["episode", "formats", "limits", "spaces", "tokens", "tracking"]),
     ("llm", ["llm"]),
     ("rewards and users", ["rewards", "users"]),
-    ("env", ["", "bfcl", "env", "registry", "validate"]),
+    ("env", ["", "bfcl", "env", "mcp", "registry", "validate"]),
     ("agents", ["collector", "policies"]),
     ("applications", ["audit", "eval", "serve", "spec_docs", "train"]),
-    ("command line", ["__main__", "cli", "cli_config", "cli_content", "cli_run", "cli_user"]),
+    (
+        "command line",
+        ["__main__", "cli", "cli_config", "cli_content", "cli_mcp", "cli_run", "cli_user"],
+    ),
 ]
 """Layers, bottom to top: a module may import its own layer and those below it.
 
