@@ -32,7 +32,10 @@ from toolgym.tasks import Task
 from toolgym.tooling import Tool, tool
 from toolgym.users import EndpointBackend, LLMUser, UserCache
 
-ENV_IDS = sorted(e for e in gym.registry if e.startswith("toolgym/"))
+#: Ids that need a user's argument to exist at all: MCP-v0 wraps the server it is given (its
+#: Gymnasium behaviour is tested over a real server in tests/mcp/test_gym_interop_mcp.py).
+NEEDS_ARGUMENTS = {"toolgym/MCP-v0"}
+ENV_IDS = sorted(e for e in gym.registry if e.startswith("toolgym/") and e not in NEEDS_ARGUMENTS)
 Step = tuple[Any, float, bool, bool, dict[str, Any]]
 SPLITS = {"mylab/Counters-v0": "train"}  # the conftest's user content has only train tasks
 
@@ -48,10 +51,10 @@ def reference(env_id: str) -> Any:
     return make(env_id).unwrapped
 
 
-def oracle(env_id: str, task: Task) -> OraclePolicy:
-    """The oracle's script for ``task`` in the tool format of ``env_id``."""
+def oracle(env: Any, task: Task) -> OraclePolicy:
+    """The oracle for ``task`` in ``env`` (the unwrapped env it plays: some oracles follow it)."""
     policy = OraclePolicy()
-    policy.reset(reference(env_id), task)
+    policy.reset(env, task)
     return policy
 
 
@@ -77,7 +80,7 @@ def steps(env: gym.Env[Any, Any], actions: tuple[str, ...]) -> list[Step]:
 def play_oracle(env: gym.Env[Any, Any], env_id: str, task_id: str, seed: int = 0) -> list[Step]:
     """Every step of the oracle's episode of ``task_id`` in ``env`` (however wrapped)."""
     env.reset(seed=seed, options={"task_id": task_id})
-    policy = oracle(env_id, env.unwrapped.task)
+    policy = oracle(env.unwrapped, env.unwrapped.task)
     played: list[Step] = []
     while not played or not (played[-1][2] or played[-1][3]):
         played.append(env.step(policy.act([])))
@@ -123,7 +126,12 @@ def drive_oracles(envs: VectorEnv, env_ids: list[str], seed: int = 0) -> list[fl
     """
     envs.reset(seed=[seed + i for i in range(envs.num_envs)])
     tasks = envs.get_attr("task")
-    policies = [oracle(env_id, task) for env_id, task in zip(env_ids, tasks, strict=True)]
+    # an AsyncVectorEnv's sub-envs live in its workers: script the oracle on a local copy
+    played = [e.unwrapped for e in envs.envs] if isinstance(envs, SyncVectorEnv) else None
+    policies = [
+        oracle(played[i] if played else reference(env_id), task)
+        for i, (env_id, task) in enumerate(zip(env_ids, tasks, strict=True))
+    ]
     completion: list[float | None] = [None] * envs.num_envs
     while None in completion:
         actions = tuple(

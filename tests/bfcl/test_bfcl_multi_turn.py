@@ -1,7 +1,11 @@
 """BFCL multi-turn envs: registration, Gymnasium's checker, the oracle at 100%, agreement with
 bfcl-eval's own ``multi_turn_checker`` on gold and mutated trajectories, a tiny-model rollout."""
 
+import ast
+import copy
 import importlib.util
+import json
+import pickle
 import uuid
 import warnings
 
@@ -123,6 +127,78 @@ def test_episodes_do_not_share_state():
         obs, *_ = env.step('<tool_call>\n{"name": "pwd", "arguments": {}}\n</tool_call>')
         assert "workspace" in obs[0]["content"] and "document" not in obs[0]["content"]
         env.step('<tool_call>\n{"name": "cd", "arguments": {"folder": "document"}}\n</tool_call>')
+
+
+def _call(tool: str, **arguments: object) -> str:
+    return f"<tool_call>\n{json.dumps({'name': tool, 'arguments': arguments})}\n</tool_call>"
+
+
+@pytest.mark.parametrize(
+    "name, arguments",
+    [
+        ("open", {"file": "PWNED", "mode": "w"}),  # a builtin: bfcl-eval's eval would run it
+        ("__import__", {"name": "os"}),
+        ("print", {"sep": "x"}),
+        ("cd", {"folder=__import__('os').getcwd(),x": 1}),  # a keyword that smuggles code
+        ("cd", {"class": "x"}),  # a Python keyword
+    ],
+)
+def test_calls_outside_the_apis_are_refused_before_bfcl_evals_them(
+    name, arguments, tmp_path, monkeypatch
+):
+    from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
+
+    monkeypatch.chdir(tmp_path)
+    evaluated: list[str] = []
+    real_eval = eval
+
+    def recording_eval(code: str) -> object:
+        evaluated.append(code)
+        return real_eval(code, vars(multi_turn_utils))
+
+    monkeypatch.setattr(multi_turn_utils, "eval", recording_eval, raising=False)
+    env = make_bfcl_multi_turn_env("multi_turn_base", limit=1)
+    env.reset(options={"task_id": "multi_turn_base_0"})
+    obs, reward, done, _, _ = env.step(_call(name, **arguments) + "\n" + _call("pwd"))
+    assert obs[0]["content"].startswith("Error during execution") and name in obs[0]["content"]
+    assert "workspace" in obs[1]["content"]  # the allowed call in the same message still runs
+    assert len(evaluated) == 1 and evaluated[0].endswith(".pwd()")
+    assert list(tmp_path.iterdir()) == [] and (reward, done) == (0.0, False)
+    while not done:  # the checker runs the recorded calls again: the refused one is not there
+        _, reward, done, _, info = env.step("Done.")
+    assert len(evaluated) > 1 and all(_is_api_call(code) for code in evaluated), evaluated
+    assert list(tmp_path.iterdir()) == [] and info["end_reason"] == "answered"
+
+
+def _is_api_call(code: str) -> bool:
+    """``instance.method(k=literal, ...)``: the only shape bfcl-eval should ever ``eval``."""
+    node = ast.parse(code, mode="eval").body
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    if not isinstance(node.func.value, ast.Name):
+        return False
+    for value in [*node.args, *(k.value for k in node.keywords)]:
+        try:
+            ast.literal_eval(value)
+        except ValueError:
+            return False
+    return all(k.arg is not None for k in node.keywords)
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_copy_mid_episode_has_its_own_apis(how):
+    env = make_bfcl_multi_turn_env("multi_turn_base", limit=1)
+    env.reset(options={"task_id": "multi_turn_base_0"})
+    env.step(_call("cd", folder="document"))
+    clone = pickle.loads(pickle.dumps(env)) if how == "pickle" else copy.deepcopy(env)
+    assert clone._session.model_name != env._session.model_name
+    assert "document" in clone.step(_call("pwd"))[0][0]["content"]  # the copy kept the state
+    clone.step(_call("cd", folder=".."))
+    assert "document" in env.step(_call("pwd"))[0][0]["content"]  # the original is untouched
+    assert "document" not in clone.step(_call("pwd"))[0][0]["content"]
+    clone.close()
+    assert "document" in env.step(_call("pwd"))[0][0]["content"]
+    env.close()
 
 
 # -- agreement with bfcl-eval's checker --------------------------------------------------------

@@ -9,8 +9,8 @@ and ``decode_ast``, then ``eval_runner._evaluate_single_ast_entry`` (``ast_check
 ``_evaluate_single_relevance_entry``, run in a subprocess.
 
 bfcl-eval is installed ``--no-deps`` (its data is all toolgym uses), so importing its checker
-would pull API clients (openai, anthropic, cohere, google-genai, tree-sitter, ...) that are never
-called on this path. The subprocess stubs exactly those modules (``overrides`` with identity
+would pull API clients (openai, anthropic, cohere, google-genai, tree-sitter, ...) and pandas (its
+score tables) that are never called on this path. The subprocess stubs exactly those modules (``overrides`` with identity
 decorators, so the handler's methods stay real) instead of installing them: the official decode
 and check code runs unchanged, offline, and nothing enters toolgym's venv or process.
 """
@@ -44,7 +44,7 @@ from unittest import mock
 
 ABSENT = ("anthropic", "cohere", "google.genai", "openai", "tenacity", "tree_sitter",
           "tree_sitter_java", "tree_sitter_javascript", "overrides", "mistralai", "boto3",
-          "writerai", "qwen_agent", "datamodel_code_generator")
+          "writerai", "qwen_agent", "datamodel_code_generator", "pandas")
 
 class Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path, target=None):

@@ -11,13 +11,19 @@ is BFCL's "I have updated some more functions..." with the new functions). More 
 
 Reward: 0 on every step; on the last step, BFCL's per-entry verdict (1.0 when
 ``multi_turn_checker`` -- state check and response check after every turn -- passes, else 0.0),
-which is the all-turns success BFCL's multi-turn accuracy averages. ``info["bfcl"]`` holds the
-checker's result.
+which is the all-turns success BFCL's multi-turn accuracy averages. ``info`` has the keys every
+toolgym env's has (``task_id``, ``turn``, ``messages``, ``reward_components``; at the end
+``end_reason`` and the ``toolgym`` summary), and ``info["bfcl"]`` the checker's result.
+
+Calls are checked before bfcl-eval ``eval``s them (:meth:`Session.refusal`): a name that is not a
+method of the entry's APIs gets BFCL's undefined-name error and is neither run nor scored.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +37,8 @@ from toolgym.episode import copy_messages
 from toolgym.formats import FormatName, get_format
 from toolgym.formats.base import action_problem
 from toolgym.spaces import Messages, Text
+from toolgym.tasks import Task, choose_task
+from toolgym.tooling import ToolCall
 
 MAX_ACTION_CHARS = 32_768
 #: BFCL's ``MAXIMUM_STEP_LIMIT``: steps one turn may take before the entry is force-quit.
@@ -43,6 +51,9 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
     """Multi-turn BFCL: the user's turns in order, the agent's calls run on BFCL's APIs."""
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    #: The oracle plays :meth:`expert_message` (the gold of each turn depends on the dataset's
+    #: user turns, not on a static script).
+    gold_from_state = True
 
     def __init__(
         self,
@@ -61,6 +72,8 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             )
         self.entries = {e.id: e for e in entries}
         self.ids = list(self.entries)
+        self.tasks: list[Task] = [e.task for e in entries]
+        self._tasks_by_id = {t.id: t for t in self.tasks}
         self.tool_format = get_format(format)
         self.render_mode = render_mode
         self.action_space = Text(MAX_ACTION_CHARS)
@@ -69,7 +82,15 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
         self.tool_specs: list[dict[str, Any]] = []
         self._session: Session | None = None
         self._messages: list[dict[str, str]] = []
+        self._summary: dict[str, Any] | None = None
         self._done = True
+        #: Seconds per phase (reset / parse / execute / score) and the step count, like ToolEnv's.
+        self.timings: defaultdict[str, float] = defaultdict(float)
+
+    @property
+    def task(self) -> Task:
+        """The running (or last) entry as a toolgym Task."""
+        return self._tasks_by_id[self.entry.id]
 
     # -- episode --------------------------------------------------------------------------
     def reset(
@@ -77,18 +98,17 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
     ) -> tuple[list[dict[str, str]], dict[str, Any]]:
         """Start an episode; ``options={"task_id": ...}`` picks the entry (else one at random)."""
         super().reset(seed=seed)
-        task_id = (options or {}).get("task_id")
-        if task_id is None:
-            task_id = self.ids[int(self.np_random.integers(len(self.ids)))]
-        if task_id not in self.entries:
-            raise KeyError(f"unknown BFCL multi-turn entry {task_id!r}")
+        task_id = choose_task(options or {}, self._tasks_by_id, self.np_random).id
         self.entry = self.entries[task_id]
         self.close()
+        start = time.perf_counter()
         self._session = Session(self.entry.raw)
+        self.timings["reset"] += time.perf_counter() - start
         self.tool_specs = self.entry.specs
         self._turn = 0
         self._steps = 0
         self._decoded: list[list[list[str]]] = [[]]
+        self._calls = 0
         self._messages = [
             {"role": "system", "content": self.tool_format.render_tools(self.tool_specs)}
         ]
@@ -114,14 +134,15 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             raise TypeError(f"action must be a str, got {type(action).__name__}")
         self._messages.append({"role": "assistant", "content": action[:MAX_ACTION_CHARS]})
         self._steps += 1
+        self.timings["steps"] += 1
+        start = time.perf_counter()
         calls = (
             [] if action_problem(action, MAX_ACTION_CHARS) else list(decode_message(action).calls)
         )
+        self.timings["parse"] += time.perf_counter() - start
         obs: list[dict[str, str]]
         if calls:
-            strings = [call_string(c) for c in calls]
-            results, _ = self._session.execute(strings)
-            self._decoded[-1].append(strings)
+            results = self._run(calls)
             obs = [
                 {"role": "tool", "name": c.name, "content": r}
                 for c, r in zip(calls, results, strict=True)
@@ -140,8 +161,22 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             "task_id": self.entry.id,
             "turn": self._turn,
             "messages": copy_messages(self._messages),
+            "reward_components": {},
         }
         return copy_messages(obs), 0.0, False, False, info
+
+    def _run(self, calls: list[ToolCall]) -> list[str]:
+        """Each call's result; only the calls :meth:`Session.refusal` accepts are run and scored."""
+        assert self._session is not None
+        refusals = [self._session.refusal(c) for c in calls]
+        strings = [call_string(c) for c, r in zip(calls, refusals, strict=True) if r is None]
+        start = time.perf_counter()
+        executed, _ = self._session.execute(strings) if strings else ([], {})
+        self.timings["execute"] += time.perf_counter() - start
+        self._decoded[-1].append(strings)
+        self._calls += len(calls)
+        ran = iter(executed)
+        return [r if r is not None else next(ran) for r in refusals]
 
     def _end(
         self, obs: list[dict[str, str]], reason: str
@@ -151,18 +186,36 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
         if reason == "step_limit":
             verdict: dict[str, Any] = {"valid": False, "error_type": "multi_turn:force_quit"}
         else:
+            start = time.perf_counter()
             verdict = bfcl_verdict(self.entry.raw, self._decoded, self.entry.ground_truth)
+            self.timings["score"] += time.perf_counter() - start
         self.close()
         reward = float(bool(verdict.get("valid")))
+        verdict = json.loads(json.dumps(verdict, default=str))
+        self._summary = {
+            "task_id": self.entry.id,
+            "category": self.entry.category,
+            "end_reason": reason,
+            "turns": self._turn,
+            "calls": self._calls,
+            "bfcl": verdict,
+        }
         info = {
             "task_id": self.entry.id,
             "turn": self._turn,
             "messages": copy_messages(self._messages),
             "end_reason": reason,
             "reward_components": {"completion": reward},
-            "bfcl": json.loads(json.dumps(verdict, default=str)),
+            "toolgym": self.summary(),
+            "bfcl": verdict,
         }
         return copy_messages(obs), reward, True, False, info
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able summary of the last finished episode (entry, turns, calls, BFCL's verdict)."""
+        if self._summary is None:
+            raise RuntimeError("no finished episode yet: reset() then step() to the end")
+        return json.loads(json.dumps(self._summary))
 
     # -- oracle ---------------------------------------------------------------------------
     def expert_message(self) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolgym.bfcl.data import data_dir, tool_spec
+from toolgym.tasks import Task
 
 #: toolgym category -> BFCL file stem.
 MULTI_TURN_FILES: dict[str, str] = {
@@ -48,6 +49,16 @@ class MultiTurnEntry:
     def id(self) -> str:
         """BFCL's entry id, e.g. ``multi_turn_base_0``."""
         return str(self.raw["id"])
+
+    @property
+    def task(self) -> Task:
+        """The entry as a toolgym Task: its id, the first user turn as the instruction.
+
+        ``play``, ``toolgym eval`` and the trainer then see it like any suite's task. The gold is
+        BFCL's per-turn ground truth, which the env's expert plays (``gold_calls`` stays empty).
+        """
+        first = [str(m["content"]) for m in self.raw["question"][0] if m["role"] == "user"]
+        return Task(id=self.id, suite="bfcl", instruction="\n\n".join(first) or "(no message)")
 
     @property
     def specs(self) -> list[dict[str, Any]]:

@@ -2,13 +2,21 @@
 
 bfcl-eval keeps its instances in ``multi_turn_utils``'s module globals, keyed by model name and
 entry id; every :class:`Session` uses a fresh unique model name and deletes its instances when
-closed, so episodes never share state.
+closed, so episodes never share state. A copy of a session (``pickle``, ``copy.deepcopy``) gets a
+new model name and its own copies of the instances, so a copied env never acts on the original's.
+
+bfcl-eval runs each call string with ``eval``; toolgym only hands it calls it has checked
+(:meth:`Session.refusal`): a public method of the entry's instances, identifier keywords and
+literal (JSON) values. Anything else -- ``open(file=...)``, ``__import__(...)``, a keyword that
+smuggles code -- is answered with an error result and never reaches ``eval``.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import keyword
+import re
 import uuid
 from typing import Any
 
@@ -33,6 +41,21 @@ def _forget(model_name: str) -> None:
         del space[key]
 
 
+def _instance_name(model_name: str, entry_id: str, class_name: str) -> str:
+    """The global under which ``execute_multi_turn_func_call`` keeps an instance (its own rule)."""
+    return re.sub(r"[-./:]", "_", f"{model_name}_{entry_id}_{class_name}_instance")
+
+
+def _public_methods(instances: dict[str, Any]) -> frozenset[str]:
+    """The method names BFCL maps to the instances (``inspect.ismethod``, no leading ``_``)."""
+    return frozenset(
+        name
+        for instance in instances.values()
+        for name, _ in inspect.getmembers(instance, predicate=inspect.ismethod)
+        if not name.startswith("_")
+    )
+
+
 class Session:
     """The live instances of one episode (BFCL's ``execute_multi_turn_func_call``)."""
 
@@ -42,9 +65,40 @@ class Session:
         category = str(raw["id"]).rsplit("_", 1)[0]
         self.long_context = "long_context" in category
         _, self.instances = self.execute([])
+        self.methods = _public_methods(self.instances)
+
+    def refusal(self, call: ToolCall) -> str | None:
+        """Why ``call`` must not be executed (BFCL-style error text), or None when it may be.
+
+        A name that is not one of the instances' public methods gets the ``NameError`` text that
+        ``eval`` would give for an undefined name; builtins (``open``, ``eval``, ...) included.
+        """
+        if call.name not in self.methods:
+            return f"Error during execution: name {call.name!r} is not defined"
+        for key in call.arguments:
+            if not key.isidentifier() or keyword.iskeyword(key):
+                return f"Error during execution: {call.name}() got an invalid argument name {key!r}"
+        return None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"raw": self.raw, "long_context": self.long_context, "instances": self.instances}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A copy: a new model name, the (already copied) instances installed under it."""
+        self.raw, self.long_context = state["raw"], state["long_context"]
+        self.model_name = f"toolgym_{uuid.uuid4().hex}"
+        self.instances = dict(state["instances"])
+        space = vars(_utils())
+        for class_name, instance in self.instances.items():
+            space[_instance_name(self.model_name, str(self.raw["id"]), class_name)] = instance
+        self.methods = _public_methods(self.instances)
 
     def execute(self, calls: list[str]) -> tuple[list[str], dict[str, Any]]:
-        """Execute call strings in order; returns BFCL's result strings and the instances."""
+        """Execute call strings in order; returns BFCL's result strings and the instances.
+
+        The strings must come from :func:`call_string` of calls :meth:`refusal` accepted (or from
+        the ground truth): bfcl-eval ``eval``s them.
+        """
         results, instances = _utils().execute_multi_turn_func_call(
             calls,
             self.raw.get("initial_config", {}),

@@ -218,6 +218,14 @@ class MCPEnv(ToolEnv):
         self._close_conn()
         super().close()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Refused: the episode's world lives in the server process (pickle and deepcopy)."""
+        raise TypeError(
+            "a toolgym/MCP-v0 env cannot be pickled or copied: its world lives in the MCP "
+            "server it runs. Build another env with the same arguments instead (vector envs: "
+            "pass a factory such as functools.partial(gym.make, 'toolgym/MCP-v0', server=...))"
+        )
+
     def __del__(self) -> None:  # a forgotten env must not leave a server behind
         box = getattr(self, "_box", None)
         if box is not None and box.conn is not None:

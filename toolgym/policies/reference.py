@@ -18,12 +18,18 @@ class OraclePolicy:
 
     The steps run in the written order where the task's partial order allows it
     (:func:`toolgym.gold.topological_order`); each hidden fact is asked for just before the step
-    that needs it.
+    that needs it. An env whose gold is known only from its live state (``gold_from_state =
+    True``, e.g. BFCL multi-turn, whose gold turns follow the dataset's user turns) is played by
+    its expert instead, so ``reset`` must be given the env that is being played.
     """
 
     def reset(self, env: ToolEnv, task: Task) -> None:
         """Write the script of assistant messages for ``task`` in the env's tool format."""
+        self._expert = env if getattr(env, "gold_from_state", False) else None
         script: list[str] = []
+        if self._expert is not None:
+            self._script = iter(script)
+            return
         steps = task.steps
         order = topological_order([tuple(step.after or ()) for step in steps])
         for index in [*order, len(steps)]:
@@ -37,6 +43,8 @@ class OraclePolicy:
 
     def act(self, messages: list[dict[str, str]]) -> str:
         """The next message of the script (an empty reply once it runs out)."""
+        if self._expert is not None:
+            return self._expert.expert_message()
         return next(self._script, "")
 
 
