@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,10 +27,10 @@ class OraclePolicy:
     def reset(self, env: ToolEnv, task: Task) -> None:
         """Write the script of assistant messages for ``task`` in the env's tool format."""
         self._expert = env if getattr(env, "gold_from_state", False) else None
-        script: list[str] = []
+        self._script: Iterator[str] = iter(())
         if self._expert is not None:
-            self._script = iter(script)
             return
+        script: list[str] = []
         steps = task.steps
         order = topological_order([tuple(step.after or ()) for step in steps])
         for index in [*order, len(steps)]:
