@@ -55,7 +55,7 @@ import toolgym  # noqa: F401  (registers the envs)
 from toolgym.llm import models
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.scoring import token_logprobs
-from toolgym.tokens.trajectory import Batch, Trajectory, collate
+from toolgym.tokens.trajectory import Trajectory, collate
 from toolgym.train.algos.pg import PolicyLossConfig, policy_step
 
 SECTIONS = ("sampler", "scoring", "kv_cache", "bf16_sampling", "server_policy", "train_step",
@@ -92,11 +92,6 @@ def rollouts(
     return trajectories, stats.tokens_per_second
 
 
-def to_device(batch: Batch, device: str) -> Batch:
-    """Every tensor of ``batch`` on ``device``."""
-    return Batch(*(getattr(batch, f).to(device) for f in Batch.__dataclass_fields__))
-
-
 def sampler(device: str, model_name: str, batch: int, new_tokens: int) -> dict[str, Any]:
     """Device rollouts against CPU rollouts: same greedy streams, log-probs, tokens/s."""
     model, tokenizer = models.load(model_name, seed=0)  # type: ignore[arg-type]
@@ -112,7 +107,7 @@ def sampler(device: str, model_name: str, batch: int, new_tokens: int) -> dict[s
 
 def scoring(device: str, found: dict[str, Any]) -> dict[str, Any]:
     """Re-scoring the device's own streams on the device gives their behaviour log-probs."""
-    batch = to_device(collate(found["_trajectories"], found["_pad"]), device)
+    batch = collate(found["_trajectories"], found["_pad"], device)
     with torch.no_grad():
         logprobs = token_logprobs(found["_model"], batch, 1.0)
     diff = ((logprobs - batch.old_logprobs) * batch.loss_mask).abs().max().item()
@@ -122,7 +117,7 @@ def scoring(device: str, found: dict[str, Any]) -> dict[str, Any]:
 def train_step(device: str, found: dict[str, Any]) -> dict[str, Any]:
     """One clipped PG step on the device (fp32, then bf16 autocast where supported)."""
     model = found["_model"]
-    batch = to_device(collate(found["_trajectories"], found["_pad"]), device)
+    batch = collate(found["_trajectories"], found["_pad"], device)
     advantages = torch.linspace(-1, 1, batch.input_ids.shape[0], device=device)[:, None]
     advantages = advantages * batch.loss_mask
     result: dict[str, Any] = {}

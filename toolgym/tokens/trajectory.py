@@ -119,9 +119,16 @@ class Batch:
     turn_ends: Any
     turn_rewards: Any
 
+    def to(self, device: Any) -> Batch:
+        """The same batch with every tensor on ``device`` (a ``torch.device`` or its name)."""
+        return Batch(*(getattr(self, f).to(device) for f in Batch.__dataclass_fields__))
 
-def collate(trajectories: Sequence[Trajectory], pad_id: int) -> Batch:
-    """Stack trajectories into a right-padded :class:`Batch` of torch tensors."""
+
+def collate(trajectories: Sequence[Trajectory], pad_id: int, device: Any = None) -> Batch:
+    """Stack trajectories into a right-padded :class:`Batch` of torch tensors.
+
+    The tensors are built on the CPU and moved to ``device`` when one is given (the learner's).
+    """
     import torch
 
     if not trajectories:
@@ -146,9 +153,10 @@ def collate(trajectories: Sequence[Trajectory], pad_id: int) -> Batch:
         ends = traj.turn_ends
         turn_ends[row, : len(ends)] = torch.tensor(ends, dtype=torch.long)
         turn_rewards[row, : len(traj.turn_rewards)] = torch.tensor(traj.turn_rewards)
-    return Batch(
+    stacked = Batch(
         input_ids, attention_mask, loss_mask, old_logprobs, turn_ids, turn_ends, turn_rewards
     )
+    return stacked if device is None else stacked.to(device)
 
 
 def _turn_index(traj: Trajectory) -> list[int]:

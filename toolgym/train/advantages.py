@@ -60,9 +60,11 @@ def zero_variance_fraction(rewards: Tensor, group_size: int) -> float:
 
 def token_rewards(turn_ends: Tensor, turn_rewards: Tensor, width: int) -> Tensor:
     """(B, K) turn end positions (-1 = none) and rewards -> (B, T) with each reward at its turn end."""
-    out = torch.zeros(turn_ends.shape[0], width, dtype=turn_rewards.dtype)
+    out = torch.zeros(
+        turn_ends.shape[0], width, dtype=turn_rewards.dtype, device=turn_rewards.device
+    )
     valid = turn_ends >= 0
-    rows = torch.arange(turn_ends.shape[0])[:, None].expand_as(turn_ends)
+    rows = torch.arange(turn_ends.shape[0], device=turn_ends.device)[:, None].expand_as(turn_ends)
     out.index_put_((rows[valid], turn_ends[valid]), turn_rewards[valid], accumulate=True)
     return out
 

@@ -40,4 +40,7 @@ def load_latest(run_dir: Path) -> dict[str, Any] | None:
     if not pointer.is_file():
         return None
     name = json.loads(pointer.read_text())["path"]
-    return torch.load(run_dir / "checkpoints" / name / "state.pt", weights_only=False)
+    # on the CPU: a run checkpointed on a GPU resumes anywhere; load_state_dict moves the tensors
+    return torch.load(
+        run_dir / "checkpoints" / name / "state.pt", map_location="cpu", weights_only=False
+    )

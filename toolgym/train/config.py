@@ -29,6 +29,7 @@ from toolgym.users.config import UserConfig
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
 Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo", "rest", "online-em", "dagger", "dpo"]
 Schedule = Literal["constant", "linear", "cosine"]
+Device = Literal["auto", "cpu", "cuda"]
 
 # Flat field names of earlier configs -> where they live now (refused with this hint).
 MOVED = {
@@ -285,6 +286,11 @@ class TrainConfig(BaseModel):
         ge=0,
         description="Freeze the token embeddings (and a tied output head) and the first N decoder "
         "layers: the backward pass stops above them (cheaper on CPU). 0 trains everything.",
+    )
+    device: Device = Field(
+        default="auto",
+        description="Where the learner trains: cpu, cuda (cuda:LOCAL_RANK under torchrun), or auto "
+        "(the GPU when torch sees one).",
     )
     gradient_checkpointing: bool = Field(
         default=False, description="Recompute activations in backward: less memory, more time."

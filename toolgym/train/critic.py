@@ -26,7 +26,7 @@ class Critic(nn.Module):
         super().__init__()
         self.kind = kind
         self.body = policy if kind == "shared" else copy.deepcopy(policy)
-        self.head = nn.Linear(policy.config.hidden_size, 1)
+        self.head = nn.Linear(policy.config.hidden_size, 1, device=policy.device)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 

@@ -18,7 +18,7 @@ import atexit
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -55,6 +55,22 @@ def setup() -> bool:
     dist.init_process_group(backend=backend)
     atexit.register(shutdown)
     return True
+
+
+def learner_device(choice: Literal["auto", "cpu", "cuda"]) -> torch.device:
+    """Where this learner trains: ``cpu``, or its GPU (``cuda:LOCAL_RANK`` under torchrun).
+
+    ``auto`` takes the GPU when torch sees one. Asking for ``cuda`` without one is an error that
+    says so, rather than a silent CPU run.
+    """
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device=cuda, but torch sees no GPU (torch.cuda.is_available() is False: a CPU build "
+            "of torch, or no visible device): use --set device=cpu, or device=auto"
+        )
+    if choice == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def shutdown() -> None:

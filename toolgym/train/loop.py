@@ -65,6 +65,8 @@ class Trainer:
         ddp.check_supported(config)
         torch.manual_seed(config.seed)
         self.model, self.tokenizer = models.load(config.model, seed=config.seed)  # type: ignore[arg-type]
+        self.device = ddp.learner_device(config.device)
+        self.model.to(self.device)  # the sampler, reference and critic follow the model's device
         if config.init is not None:
             lora.load_weights(self.model, config.init)  # a LoRA run's adapter merged in
         freeze_bottom(self.model, config.freeze_layers)
@@ -281,12 +283,12 @@ class Trainer:
                 f"or env_error ({broken['env_error']}: an exception escaped the env, traceback "
                 "in the log); fix the cause, then --resume"
             )
-        batch = collate(trajectories, self.tokenizer.pad_token_id)
+        batch = collate(trajectories, self.tokenizer.pad_token_id, self.device)
         reference = None
         if self.reference is not None and score_reference:
             with torch.no_grad():
                 reference = lora.reference_logprobs(self.reference, batch, self.config.temperature)
-        rewards = torch.tensor([t.total_reward for t in trajectories])
+        rewards = torch.tensor([t.total_reward for t in trajectories], device=self.device)
         dropped = len(collected) - len(trajectories)
         return Rollout(
             trajectories, stats, batch, rewards, reference, time.perf_counter(), dropped, broken

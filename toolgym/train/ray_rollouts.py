@@ -139,7 +139,7 @@ class RolloutWorker:
 def model_tensors(model: Any, *, every: bool) -> dict[str, torch.Tensor]:
     """The tensors a worker needs to hold ``model``'s weights: all, or the trainable ones."""
     if every:
-        return {name: t.detach() for name, t in model.state_dict().items()}
+        return {name: t.detach().cpu() for name, t in model.state_dict().items()}  # workers: CPU
     return {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
 
 

@@ -54,6 +54,7 @@ class Run(Protocol):
     chat: ChatTokenizer
     optimizer: torch.optim.Optimizer
     reference: Any
+    device: torch.device  # the model's: every batch is collated onto it
     episodes: int  # env episodes consumed so far; an algorithm that plays episodes adds them
     step: int  # steps completed before this one
 

@@ -70,7 +70,7 @@ class DAgger(Algorithm):
         losses, stats = [], {}
         for _ in range(config.epochs):
             for demonstrations in self.aggregate.minibatches(config.dagger.batch, rng):
-                batch = collate(demonstrations, run.tokenizer.pad_token_id)
+                batch = collate(demonstrations, run.tokenizer.pad_token_id, run.device)
                 stats = sft_step(run.model, run.optimizer, batch, config.max_grad_norm)
                 losses.append(stats["loss"])
         stats["loss"] = sum(losses) / len(losses) if losses else 0.0

@@ -69,8 +69,8 @@ class DPO(Algorithm):
         stats: dict[str, float] = {}
         if pairs:
             pad = run.tokenizer.pad_token_id
-            chosen = collate([c for c, _ in pairs], pad)
-            rejected = collate([r for _, r in pairs], pad)
+            chosen = collate([c for c, _ in pairs], pad, run.device)
+            rejected = collate([r for _, r in pairs], pad, run.device)
             with torch.no_grad():
                 ref_chosen, ref_rejected = (
                     sequence_logprobs(reference_logprobs(run.reference, b), b.loss_mask)

@@ -36,11 +36,15 @@ class ReST(Algorithm):
         """Generate K per task -> keep the top m (or the successes) -> reward-weighted ML."""
         config = self.config
         rollout = run.rollout(tasks)
-        successes = torch.tensor([success_rate([t]) for t in rollout.trajectories])
+        successes = torch.tensor(
+            [success_rate([t]) for t in rollout.trajectories], device=rollout.rewards.device
+        )
         kept = rest_selection(rollout.rewards, successes, config.group_size, config.rest.top_m)
         stats: dict[str, float] = {}
         if kept:
-            batch = collate([rollout.trajectories[i] for i in kept], run.tokenizer.pad_token_id)
+            batch = collate(
+                [rollout.trajectories[i] for i in kept], run.tokenizer.pad_token_id, run.device
+            )
             rewards = rollout.rewards[kept]
             for index in minibatches(config, len(kept)):
                 stats = rest_step(run.model, run.optimizer, rows(batch, index), rewards[index],

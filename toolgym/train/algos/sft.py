@@ -55,7 +55,7 @@ class SFT(Algorithm):
                 lambda: run.env("train"), run.chat, tasks, config.max_tokens
             )
             run.episodes += len(trajectories)
-        batch = collate(trajectories, run.tokenizer.pad_token_id)
+        batch = collate(trajectories, run.tokenizer.pad_token_id, run.device)
         part = distributed.share(torch.arange(len(trajectories)), batch.loss_mask)
         mine = rows(batch, part.index) if distributed.active() else batch  # this rank's rows
         stats = {}
