@@ -38,6 +38,7 @@ from toolgym.env import DEFAULT_REWARDS, ToolEnv
 from toolgym.formats import FormatName
 from toolgym.generation import generate_within
 from toolgym.limits import Limits
+from toolgym.mcp.spec import MCPSpec
 from toolgym.tasks import Category, Split, Task, load_tasks
 from toolgym.users.config import UserConfig
 
@@ -91,6 +92,11 @@ class EnvSpec(BaseModel):
     halt_on_malformed: bool = Field(
         default=False,
         description="GLM-4.5 rule: a malformed tool call ends the episode with reward 0.",
+    )
+    mcp: MCPSpec = Field(
+        default_factory=MCPSpec,
+        description="An MCP server whose tools are the suite (then `suite` only names the tasks' "
+        "suite; no tools/ folder): an [mcp] table with command or url.",
     )
     root: Path | None = Field(default=None, exclude=True, description="Content root (set on load).")
 
@@ -156,18 +162,21 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
             base = EnvSpec.model_validate(merged).model_copy(update={"root": base.root})
         except ValidationError as exc:
             raise ValueError(f"{base.id}: invalid override(s): {exc}") from None
-    suite = load_suite(base.suite, prefer=base.root)
-    return ToolEnv(
-        suite,
-        tasks if tasks is not None else split_tasks(base, split),
-        format=base.format,
-        rewards=base.rewards,
-        limits=base.limits,
-        halt_on_malformed=base.halt_on_malformed,
-        render_mode=render_mode,
-        user=user if user is not None else base.user.build(),
-        judge=judge,
-    )
+    chosen = tasks if tasks is not None else split_tasks(base, split)
+    options: dict[str, Any] = {
+        "format": base.format,
+        "rewards": base.rewards,
+        "limits": base.limits,
+        "halt_on_malformed": base.halt_on_malformed,
+        "render_mode": render_mode,
+        "user": user if user is not None else base.user.build(),
+        "judge": judge,
+    }
+    if base.mcp.active:  # the tools are an MCP server's ([mcp] table), not a tools/ folder's
+        from toolgym.mcp.env import make_spec_env
+
+        return make_spec_env(base.mcp, base.root, base.suite, chosen, **options)
+    return ToolEnv(load_suite(base.suite, prefer=base.root), chosen, **options)
 
 
 _registered: dict[str, Path] = {}

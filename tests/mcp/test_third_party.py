@@ -88,12 +88,43 @@ def test_broken_server_ends_only_its_episode(mode: str) -> None:
     env = gym.make("toolgym/MCP-v0", server=[*SERVER, mode], tasks=[_task()], timeout_s=3).unwrapped
     try:
         env.reset(seed=0)
-        obs, *_ = env.step(_call("add", a=2, b=3))
+        obs, reward, terminated, truncated, info = env.step(_call("add", a=2, b=3))
         assert "this episode's server is gone" in obs[0]["content"]
-        obs, *_ = env.step(_call("pid"))  # fails fast: the connection is marked broken
-        assert "server is gone" in obs[0]["content"]
-        env.reset(seed=1)  # the next episode gets a fresh server
-        assert re.fullmatch(r'\{"result": \d+\}', env.step(_call("pid"))[0][0]["content"])
+        assert truncated and not terminated and info["end_reason"] == "env_error"
+        why = info["toolgym"]["server_error"]
+        assert why == (
+            "MCP server did not answer tools/call 'add' within 3 s"
+            if mode == "hang"
+            else "MCP server failed during tools/call 'add': Connection closed"
+        )
+        assert info["reward_components"]["completion"] == 0.0
+        with pytest.raises(RuntimeError, match="call reset"):
+            env.step(_call("pid"))
+        env.reset(seed=1)  # the next episode gets a fresh server, and works
+        obs, _, terminated, truncated, info = env.step(_call("pid"))
+        assert re.fullmatch(r'\{"result": \d+\}', obs[0]["content"]) and not (
+            terminated or truncated
+        )
+        assert env.summary()["server_error"] is None
+        assert len(child_pids() - before) == 1  # the dead one is gone, the new one runs
+    finally:
+        env.close()
+    time.sleep(0.2)
+    assert child_pids() - before == set()
+
+
+def test_a_server_that_dies_under_its_reset_tool_is_replaced() -> None:
+    before = child_pids()
+    env = gym.make(
+        "toolgym/MCP-v0", server=[*SERVER, "crash"], tasks=[_task()], reset_tool="reset_notes"
+    ).unwrapped
+    try:
+        env.reset(seed=0)
+        first = env.step(_call("pid"))[0][0]["content"]
+        assert env.step(_call("add", a=2, b=3))[3]  # crashes: truncated
+        env.reset(seed=1)
+        assert env.step(_call("pid"))[0][0]["content"] != first  # a new process
+        assert "1 notes" in env.step(_call("write_note", text="x"))[0][0]["content"]
     finally:
         env.close()
     time.sleep(0.2)

@@ -1,7 +1,9 @@
 """MCP both ways: MCP servers as toolgym suites, toolgym suites as MCP servers.
 
-Any MCP server as a suite: ``toolgym/MCP-v0``; a bundled suite as a server: ``toolgym mcp
-serve``. The ``mcp`` SDK is imported only when one of them is used.
+Any MCP server as a suite: ``toolgym/MCP-v0``, or an env spec's ``[mcp]`` table
+(:mod:`toolgym.mcp.spec`); tasks are scored by state when the server has a state resource
+(:mod:`toolgym.mcp.env`). A bundled suite as a server: ``toolgym mcp serve``. The ``mcp`` SDK is
+imported only when one of them is used.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ import contextlib
 import subprocess
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 ServerSpec = str | Sequence[str]
@@ -25,6 +26,10 @@ ServerSpec = str | Sequence[str]
 
 class MCPUnavailable(RuntimeError):
     """The MCP server could not be reached, crashed, hung past the timeout, or was closed."""
+
+
+class MCPRequestError(RuntimeError):
+    """The server answered a request with an error (e.g. an unknown resource); still usable."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,18 @@ class MCPConnection:
     closed then, so a forgotten env neither hangs the exit nor leaves a server running.
     """
 
-    def __init__(self, server: ServerSpec, *, timeout_s: float = 30.0, start_s: float = 30.0):
+    def __init__(
+        self,
+        server: ServerSpec,
+        *,
+        timeout_s: float = 30.0,
+        start_s: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+    ):
         """Start the server (stdio) or connect (HTTP) and initialize the session.
+
+        ``env`` (extra variables) and ``cwd`` apply to a stdio server's process.
 
         Raises:
             MCPUnavailable: the server did not start or answer within ``start_s`` seconds.
@@ -93,6 +108,7 @@ class MCPConnection:
 
         self.server = check_server(server)
         self.timeout_s = timeout_s
+        self._env, self._cwd = (dict(env) if env else None), cwd
         self.broken: str | None = None
         self._stack = contextlib.ExitStack()
         self._portal = self._stack.enter_context(start_blocking_portal())
@@ -115,7 +131,9 @@ class MCPConnection:
         if isinstance(self.server, str):
             transport: Any = streamable_http_client(self.server)
         else:
-            params = StdioServerParameters(command=self.server[0], args=list(self.server[1:]))
+            params = StdioServerParameters(
+                command=self.server[0], args=list(self.server[1:]), env=self._env, cwd=self._cwd
+            )
             transport = stdio_client(params, errlog=subprocess.DEVNULL)  # type: ignore[arg-type]
         async with transport as streams:
             read, write = streams[0], streams[1]
@@ -128,6 +146,8 @@ class MCPConnection:
         if self.broken is not None:
             raise MCPUnavailable(self.broken)
         import anyio
+        from mcp import MCPError
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
         async def bounded() -> Any:
             with anyio.fail_after(self.timeout_s):
@@ -135,6 +155,10 @@ class MCPConnection:
 
         try:
             return self._portal.call(bounded)
+        except MCPError as exc:  # an error reply, unless the SDK reports a closed connection
+            if exc.code not in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
+                raise MCPRequestError(f"MCP server refused {what}: {exc}") from None
+            self.broken = f"MCP server failed during {what}: {exc}"
         except TimeoutError:
             self.broken = f"MCP server did not answer {what} within {self.timeout_s:g} s"
         except Exception as exc:  # a crashed server, a closed pipe, a protocol error
@@ -172,8 +196,30 @@ class MCPConnection:
         structured = getattr(result, "structured_content", None)
         return CallResult(text, structured, bool(result.is_error))
 
+    def list_resource_uris(self) -> list[str]:
+        """The URIs of every resource the server lists (all pages; not templates)."""
+        uris: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = self._run("resources/list", self._resources_page, cursor)
+            uris += [str(r.uri) for r in page.resources]
+            cursor = page.next_cursor
+            if not cursor:
+                return uris
+
+    async def _resources_page(self, cursor: str | None) -> Any:
+        from mcp import types
+
+        params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+        return await self._session.list_resources(params=params)
+
     def read_resource(self, uri: str) -> str:
-        """The text of one resource (e.g. a server's state resource)."""
+        """The text of one resource (e.g. a server's state resource).
+
+        Raises:
+            MCPRequestError: the server refused (e.g. no such resource); the session lives on.
+            MCPUnavailable: the server is gone or did not answer in time.
+        """
         result = self._run(f"resources/read {uri!r}", self._session.read_resource, uri)
         return "\n".join(getattr(c, "text", "") or "" for c in result.contents)
 

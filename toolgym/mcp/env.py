@@ -1,98 +1,60 @@
-"""``toolgym/MCP-v0``: any MCP server's tools as a toolgym tool suite.
+"""``toolgym/MCP-v0`` (and env specs with an ``[mcp]`` table): any MCP server's tools as a suite.
 
 The server's tools (listed once, when the env is built, from a probe connection) become
-:class:`~toolgym.tooling.Tool` objects with the server's JSON Schemas, so calls are parsed and
-validated with ``jsonschema`` exactly like toolgym's own tools before anything is sent. Each call
-goes through the official ``mcp`` SDK (:mod:`toolgym.mcp.client`); a result is shown like a toolgym
-tool result (structured content as JSON, else the text), a tool error or a failed server as an
-error observation. Isolation: a fresh server process (or HTTP session) per episode by default;
-with ``reset_tool`` one server lives across episodes and that tool is called at each reset.
-Each env owns its connections, so GRPO siblings never share a server.
+:class:`~toolgym.mcp.tools.MCPTool` objects, validated like toolgym's own tools before anything is
+sent; each call goes through the official ``mcp`` SDK (:mod:`toolgym.mcp.client`). A result is
+shown like a toolgym tool result (structured content as JSON, else the text), a tool error as an
+error observation. Isolation: a fresh server process (or HTTP session) per episode by default; with
+``reset_tool`` one server lives across episodes and that tool is called at each reset. Each env
+owns its connections, so GRPO siblings never share a server.
 
-Completion is by the task's required outputs (or a judge): the suite's state is an empty model,
-so the gold replay at reset never touches the server.
+**Completion.** By the task's required outputs (or a judge), and by state when the server has a
+*state resource*: a resource whose text is the server's world as a JSON object, at the URI
+``state_resource`` names, or ``state://current`` when the server lists that. For a task with an
+``expected_state`` the env reads the resource (``resources/read``) at reset, after every successful
+WRITE call (a tool without ``readOnlyHint``) and when the agent answers, keeps it as the episode's
+state, and compares it with ``expected_state`` exactly as a native suite's state is compared
+(:mod:`toolgym.state_compare`, canonical JSON: key order never matters, list order does). A
+resource that cannot be read or is not a JSON object makes the state differ, saying why. Gold calls
+are never sent to the server: on an MCP suite an agent's call matches a gold call when it has the
+same canonical arguments (no equivalence by effect), and ``expected_state`` is what says the world
+is right. Tasks without ``expected_state`` score no state.
+
+**A dead server ends only its episode.** A server that exits, or does not answer a request within
+``timeout_s``, turns that call into an error observation and ends the episode at once with
+``truncated=True`` and ``end_reason="env_error"`` (never scored as the agent's failure: trainers
+and evaluations leave such episodes out) and ``info["toolgym"]["server_error"]`` saying why. The
+next ``reset`` starts a fresh server; the dead one's process is ended.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import jsonschema
-from pydantic import BaseModel, ConfigDict
-
+from toolgym.episode import EndReason, Turn
 from toolgym.limits import Limits
-from toolgym.suite import ToolSuite
+from toolgym.suite import CallOutcome, ToolSuite
 from toolgym.tasks import Task, load_tasks
-from toolgym.tooling import Tool, ToolError, ToolKind
+from toolgym.tooling import ToolCall, ToolKind
 from toolgym.users.config import UserConfig
 
-from .client import MCPConnection, MCPUnavailable, RemoteTool, ServerSpec, check_server
-
-
-class MCPState(BaseModel):
-    """The (empty) toolgym-side state of an MCP suite: the world lives in the server."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Args(BaseModel):
-    """Arguments already checked against the server's schema: kept as given."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class _Box:
-    """The env's current connection; tools read it at call time (None between episodes)."""
-
-    conn: MCPConnection | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class MCPTool(Tool):
-    """A tool whose body is a call on the env's live MCP connection."""
-
-    box: _Box | None = None
-
-    def invoke(self, state: BaseModel, args: BaseModel) -> Any:
-        """Send the checked arguments to the server; a failure is a ToolError (an observation)."""
-        conn = self.box.conn if self.box is not None else None
-        if conn is None:
-            raise ToolError(f"{self.name}: no MCP server is running for this episode")
-        try:
-            result = conn.call_tool(self.name, args.model_dump(mode="json"))
-        except MCPUnavailable as exc:
-            raise ToolError(f"{self.name}: {exc}; this episode's server is gone") from None
-        if result.is_error:
-            raise ToolError(result.text or f"{self.name} failed")
-        if result.structured is not None:
-            return result.structured
-        try:
-            return json.loads(result.text)
-        except ValueError:
-            return result.text
-
-
-def _tool(remote: RemoteTool, box: _Box) -> MCPTool:
-    schema = remote.input_schema
-    try:
-        cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ValueError(f"MCP tool {remote.name!r}: invalid input schema: {exc.message}") from None
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    kind = ToolKind.READ if remote.read_only else ToolKind.WRITE
-
-    def fn(state: BaseModel, **arguments: Any) -> Any:  # direct __call__: no server involved
-        raise ToolError(f"{remote.name}: MCP tools run through the env")
-
-    return MCPTool(remote.name, kind, remote.description, fn, _Args, schema, validator, box=box)
+from .client import (
+    MCPConnection,
+    MCPRequestError,
+    MCPUnavailable,
+    RemoteTool,
+    ServerSpec,
+    check_server,
+)
+from .spec import DEFAULT_INSTRUCTIONS, DEFAULT_STATE_URI, MCPSpec
+from .tools import STATE_ERROR_KEY, ConnectionBox, MCPState, mcp_tool
 
 
 class MCPEnvError(ValueError):
-    """An MCP env is misconfigured (bad server spec, tasks of another suite, unknown reset tool)."""
+    """An MCP env is misconfigured (bad server spec, tasks it cannot score, unknown tool/resource)."""
 
 
 def make_mcp_env(
@@ -101,12 +63,10 @@ def make_mcp_env(
     *,
     split: str = "train",
     suite_name: str = "mcp",
-    instructions: str = "You are a helpful assistant. Use the tools to answer.",
-    reset_tool: str | None = None,
-    timeout_s: float = 30.0,
-    **env_kwargs: Any,
+    instructions: str = DEFAULT_INSTRUCTIONS,
+    **options: Any,
 ) -> MCPEnv:
-    """Build ``toolgym/MCP-v0``; see :class:`MCPEnv`.
+    """Build ``toolgym/MCP-v0``; see :class:`MCPEnv` for ``options``.
 
     ``tasks``: a list of tasks, a JSONL path, or either of them per split (``{"train": ...,
     "test": ...}``, ``split`` picks one), so that ``gym.register(..., kwargs={"server": ...,
@@ -118,17 +78,34 @@ def make_mcp_env(
         tasks = tasks[split]
     if isinstance(tasks, str):
         tasks = load_tasks(tasks)
-    user = env_kwargs.get("user")
+    user = options.get("user")
     if isinstance(user, str | dict | UserConfig):  # a config (as the trainer passes): build it
         config = UserConfig.model_validate({"kind": user} if isinstance(user, str) else user)
-        env_kwargs["user"] = config.build()
+        options["user"] = config.build()
+    return MCPEnv(
+        server, list(tasks or []), suite_name=suite_name, instructions=instructions, **options
+    )
+
+
+def make_spec_env(
+    spec: MCPSpec, root: Path | None, suite_name: str, tasks: Sequence[Task], **env_kwargs: Any
+) -> MCPEnv:
+    """The env of an env spec's ``[mcp]`` table (``root``: the spec's content root)."""
+    server: ServerSpec = spec.url if spec.url is not None else list(spec.command or ())
+    cwd = None
+    if spec.command is not None and root is not None:
+        cwd = root / spec.cwd if spec.cwd is not None else root
     return MCPEnv(
         server,
-        list(tasks or []),
+        tasks,
         suite_name=suite_name,
-        instructions=instructions,
-        reset_tool=reset_tool,
-        timeout_s=timeout_s,
+        instructions=spec.instructions,
+        reset_tool=spec.reset_tool,
+        timeout_s=spec.call_timeout_s,
+        start_timeout_s=spec.start_timeout_s,
+        server_env=spec.env,
+        cwd=cwd,
+        state_resource=spec.state_resource,
         **env_kwargs,
     )
 
@@ -148,46 +125,94 @@ class MCPEnv(ToolEnv):
         instructions: str = "",
         reset_tool: str | None = None,
         timeout_s: float = 30.0,
+        start_timeout_s: float | None = None,
+        server_env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+        state_resource: str | None = None,
         **env_kwargs: Any,
     ) -> None:
-        """List the server's tools (one probe connection) and build the env.
+        """List the server's tools and resources (one probe connection) and build the env.
 
         Args:
             server: A stdio command (argv list) or a streamable HTTP URL.
-            tasks: The tasks (their ``suite`` must be ``suite_name``).
+            tasks: The tasks (their ``suite`` must be ``suite_name``; no ``initial_state``: the
+                server starts its own world).
             suite_name: The suite name the tasks use.
             instructions: System-prompt text.
             reset_tool: A tool the server offers to reset its world: then one server serves every
-                episode and this tool is called at each reset (hidden from the agent).
-            timeout_s: Seconds one call (and a server start) may take; past it the episode's
-                server counts as gone and every later call of the episode is an error observation.
+                episode and this tool is called (no arguments) at each reset, hidden from the agent.
+            timeout_s: Seconds one call may take; past it the episode ends (``env_error``).
+            start_timeout_s: Seconds a server may take to start (default: ``timeout_s``).
+            server_env: Extra environment variables of a stdio server's process.
+            cwd: Working directory of a stdio server's process.
+            state_resource: URI of the server's state resource (default: ``state://current``
+                when listed); tasks with ``expected_state`` are scored against it.
             **env_kwargs: ToolEnv options (format, rewards, limits, user, judge, ...).
+
+        Raises:
+            MCPEnvError: a task sets ``initial_state``, or sets ``expected_state`` and the server has
+                no state resource; ``reset_tool`` or ``state_resource`` is not the server's.
+            MCPUnavailable: the server did not start or answer.
         """
         self.server = check_server(server)
         self.reset_tool, self.timeout_s = reset_tool, timeout_s
-        self._box = _Box()
+        self.start_timeout_s = start_timeout_s or timeout_s
+        self._server_env, self._cwd = dict(server_env or {}), cwd
+        self._box = ConnectionBox()
+        self.server_error: str | None = None
+        self.state_error: str | None = None
+        tasks = list(tasks)
+        _check_no_initial_state(tasks)
         probe = self._connect()
         try:
-            remote = probe.list_tools()
-        except MCPUnavailable:
+            remote, self.state_uri = self._probe(probe, state_resource)
+            _check_scorable(tasks, self.state_uri)
+        except BaseException:
             probe.close()
             raise
-        names = [t.name for t in remote]
-        if reset_tool is not None and reset_tool not in names:
-            probe.close()
-            raise MCPEnvError(f"reset_tool {reset_tool!r} is not among the server's tools {names}")
         if reset_tool is None:
             probe.close()
         else:
             self._box.conn = probe
-        tools = tuple(_tool(t, self._box) for t in remote if t.name != reset_tool)
+        tools = tuple(mcp_tool(t, self._box) for t in remote if t.name != reset_tool)
         suite = ToolSuite(suite_name, MCPState, tools, lambda seed: MCPState(), instructions)
         env_kwargs.setdefault("limits", Limits())
         super().__init__(suite, tasks, **env_kwargs)
 
     def _connect(self) -> MCPConnection:
-        return MCPConnection(self.server, timeout_s=self.timeout_s, start_s=self.timeout_s)
+        return MCPConnection(
+            self.server,
+            timeout_s=self.timeout_s,
+            start_s=self.start_timeout_s,
+            env=self._server_env,
+            cwd=self._cwd,
+        )
 
+    def _probe(
+        self, probe: MCPConnection, state_resource: str | None
+    ) -> tuple[list[RemoteTool], str | None]:
+        """The server's tools and the state resource's URI (None: it has none)."""
+        remote = probe.list_tools()
+        names = [t.name for t in remote]
+        if self.reset_tool is not None and self.reset_tool not in names:
+            raise MCPEnvError(
+                f"reset_tool {self.reset_tool!r} is not among the server's tools {names}"
+            )
+        try:
+            uris = probe.list_resource_uris()
+        except MCPRequestError:  # a server without resources
+            uris = []
+        if state_resource is None:
+            return remote, DEFAULT_STATE_URI if DEFAULT_STATE_URI in uris else None
+        try:
+            probe.read_resource(state_resource)
+        except MCPRequestError as exc:
+            raise MCPEnvError(
+                f"state_resource {state_resource!r} cannot be read: {exc} (the server lists {uris})"
+            ) from None
+        return remote, state_resource
+
+    # ----------------------------------------------------------- the episode
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[list[dict[str, str]], dict[str, Any]]:
@@ -195,19 +220,105 @@ class MCPEnv(ToolEnv):
         keep = self._box.conn if self.reset_tool is not None else None
         if keep is None or keep.broken is not None:
             self._close_conn()
+            keep = None
         self._box.conn = None  # the gold replay inside ToolEnv.reset must not reach the server
+        self.server_error = self.state_error = None
         observation, info = super().reset(seed=seed, options=options)
-        conn = keep if keep is not None and keep.broken is None else self._connect()
-        if self.reset_tool is not None:
-            try:
-                conn.call_tool(self.reset_tool, {})
-            except MCPUnavailable:
-                conn.close()
-                conn = self._connect()
-                conn.call_tool(self.reset_tool, {})
-        self._box.conn = conn
+        self._box.conn = self._start_episode(keep)
+        if self._scores_state():
+            self.state = self._server_state()
         return observation, info
 
+    def _start_episode(self, keep: MCPConnection | None) -> MCPConnection:
+        """A connection ready for a new episode: the kept one after its reset tool, or a new one."""
+        conn = keep or self._connect()
+        if self.reset_tool is None:
+            return conn
+        try:
+            self._call_reset_tool(conn)
+            return conn
+        except (MCPUnavailable, MCPRequestError):
+            conn.close()
+        conn = self._connect()  # once more, on a fresh server
+        try:
+            self._call_reset_tool(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _call_reset_tool(self, conn: MCPConnection) -> None:
+        assert self.reset_tool is not None
+        result = conn.call_tool(self.reset_tool, {})
+        if result.is_error:
+            raise MCPUnavailable(f"reset tool {self.reset_tool!r} failed: {result.text}")
+
+    def _scores_state(self) -> bool:
+        """Whether this episode's state is the server's (a state resource and an expected state)."""
+        return self.state_uri is not None and self.task.expected_state is not None
+
+    def _server_state(self) -> MCPState:
+        """The server's state resource as the episode's state (or a state saying why it is not)."""
+        assert self.state_uri is not None
+        try:
+            conn = self._box.conn
+            if conn is None:
+                raise MCPUnavailable("no MCP server is running")
+            text = conn.read_resource(self.state_uri)
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                raise ValueError(f"its text is not JSON ({exc}): {text[:80]!r}") from None
+            if not isinstance(data, dict):
+                raise ValueError(f"its text is a JSON {type(data).__name__}, not an object")
+            return MCPState.model_validate(data)
+        except (MCPUnavailable, MCPRequestError, ValueError) as exc:
+            self.state_error = f"state resource {self.state_uri!r}: {exc}"
+            return MCPState.model_validate({STATE_ERROR_KEY: self.state_error})
+
+    def _run_call(self, turn: Turn, call: ToolCall) -> dict[str, str]:
+        message = super()._run_call(turn, call)
+        outcome = turn.outcomes[-1]
+        if outcome.ok and outcome.kind is ToolKind.WRITE and self._scores_state():
+            self.state = self._server_state()
+        return message
+
+    def _judge_call(self, outcome: CallOutcome, before: Any) -> Any:
+        """Match against the gold with the server out of reach: gold calls are never sent."""
+        conn, self._box.conn = self._box.conn, None
+        try:
+            return super()._judge_call(outcome, before)
+        finally:
+            self._box.conn = conn
+
+    def _respond(self, turn: Turn) -> tuple[list[dict[str, str]], EndReason | None]:
+        observation, end = super()._respond(turn)
+        conn = self._box.conn
+        if conn is not None and conn.broken is not None and end != "user_error":
+            self.server_error = conn.broken
+            return observation, "env_error"
+        return observation, end
+
+    def _check_answer(self, answer: str) -> bool:
+        if self._scores_state():
+            self.state = self._server_state()
+        return super()._check_answer(answer)
+
+    def _finish(self, end: EndReason, components: dict[str, float], reward: float) -> float:
+        episode = self.episode
+        if episode is not None and episode.state is None and end != "env_error":
+            if self._scores_state():  # the world as the episode left it
+                self.state = self._server_state()
+        return super()._finish(end, components, reward)
+
+    def summary(self) -> dict[str, Any]:
+        """ToolEnv's summary plus ``server_error`` and ``state_error`` (None when all went well)."""
+        return super().summary() | {
+            "server_error": self.server_error,
+            "state_error": self.state_error,
+        }
+
+    # ------------------------------------------------------------- lifetime
     def _close_conn(self) -> None:
         conn, self._box.conn = self._box.conn, None
         if conn is not None:
@@ -230,3 +341,21 @@ class MCPEnv(ToolEnv):
         box = getattr(self, "_box", None)
         if box is not None and box.conn is not None:
             box.conn.close()
+
+
+def _check_no_initial_state(tasks: Sequence[Task]) -> None:
+    with_start = [t.id for t in tasks if t.initial_state is not None]
+    if with_start:
+        raise MCPEnvError(
+            f"tasks {with_start[:5]} set initial_state, but an MCP server starts its own world: "
+            "drop the field (reset the server's world with reset_tool instead)"
+        )
+
+
+def _check_scorable(tasks: Sequence[Task], state_uri: str | None) -> None:
+    wanting = [t.id for t in tasks if t.expected_state is not None]
+    if wanting and state_uri is None:
+        raise MCPEnvError(
+            f"tasks {wanting[:5]} set expected_state, but the server has no state resource: "
+            f"serve the state as JSON at {DEFAULT_STATE_URI!r} or name its URI in state_resource"
+        )
