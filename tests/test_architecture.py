@@ -37,7 +37,10 @@ LAYERS: list[tuple[str, list[str]]] = [
             "tooling",
         ],
     ),
-    ("records", ["episode", "formats", "limits", "spaces", "tokens", "tracking"]),
+    (
+        "records",
+        ["episode", "formats", "limits", "spaces", "tokens", "tracking", "trajectory_rows"],
+    ),
     ("llm", ["llm"]),
     ("rewards and users", ["rewards", "users"]),
     ("env", ["", "bfcl", "env", "mcp", "registry", "validate"]),

@@ -268,6 +268,7 @@ EVAL_FLAGS = [
     *(Flag(key) for key in ("model", "base_url", "k", "split", "limit", "temperature")),
     *(Flag(key) for key in ("max_new_tokens", "tool_mode", "seed", "out")),
     Flag("log.to", ("--log-to",)),
+    Flag("save_trajectories", metavar="PATH"),
     *USER_FLAGS,
 ]
 

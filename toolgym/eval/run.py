@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from pydantic import Field
+from pydantic import Field, field_validator
 from tqdm.auto import tqdm
 
 from toolgym.episode import succeeded
@@ -58,6 +58,20 @@ class EvalConfig(AgentConfig):
         default_factory=LogConfig,
         description="Trackers that also get the summary and the episode table (--log-to).",
     )
+    save_trajectories: Path | None = Field(
+        default=None,
+        description="Also write every episode as a trajectory row to this .parquet or .jsonl "
+        "file (messages, token ids, loss mask, rewards; see toolgym.trajectory_rows), loadable "
+        "with datasets and as sft.data / dpo.data.",
+    )
+
+    @field_validator("save_trajectories")
+    @classmethod
+    def _row_format(cls, path: Path | None) -> Path | None:
+        """Only the two row formats: Parquet or JSONL, by suffix."""
+        if path is not None and path.suffix not in (".parquet", ".jsonl"):
+            raise ValueError(f"{path}: end the path in .parquet (Parquet) or .jsonl (JSON lines)")
+        return path
 
 
 def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") -> dict[str, Any]:
@@ -67,6 +81,11 @@ def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") ->
     tasks = [t.id for t in base.tasks][: config.limit]  # type: ignore[attr-defined]
     agent, view = _agent(config)
     config.out.mkdir(parents=True, exist_ok=True)
+    saved = None
+    if config.save_trajectories is not None:  # --save-trajectories: the episodes as rows
+        from toolgym.eval.rows_out import EvalRows
+
+        saved = EvalRows(config.save_trajectories, config, config.env, base)
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(tasks) * config.k, desc=f"eval {config.agent}", disable=not progress)
     with (
@@ -80,10 +99,14 @@ def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") ->
                 file.write(json.dumps(row, ensure_ascii=False) + "\n")
                 file.flush()
                 rows.append(row)
+                if saved is not None:
+                    saved.add(row, number, seed)
                 bar.update(1)
                 bar.set_postfix(success=f"{sum(r['success'] for r in rows) / len(rows):.2f}")
     bar.close()
     env.close()
+    if saved is not None:
+        saved.write()
     summary = summarise(rows, config) | {
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": command,

@@ -66,7 +66,14 @@ class SFTConfig(_Table):
     data: Path | None = Field(
         default=None,
         description='A JSONL of conversations ({"messages": [...], "tools"?: [...]}, OpenAI '
-        "shape) to train on instead of the env's oracle trajectories.",
+        "shape) to train on instead of the env's oracle trajectories; or trajectory rows (a "
+        ".parquet file, a folder of them such as OUT/rollouts/, or a saved-trajectories .jsonl), "
+        "whose token_ids and loss_mask train as they are (rows with success == true).",
+    )
+    min_reward: float | None = Field(
+        default=None,
+        description="Trajectory rows only: keep rows whose reward is at least this instead of "
+        "the successful ones.",
     )
 
 
@@ -137,7 +144,8 @@ class DPOConfig(_Table):
     data: Path | None = Field(
         default=None,
         description='A JSONL of pairs ({"chosen": {"messages": [...]}, "rejected": {...}}) to '
-        "train on instead of best-vs-worst pairs from rollout groups.",
+        "train on instead of best-vs-worst pairs from rollout groups; or trajectory rows (as "
+        "sft.data): each group's highest- over lowest-reward row, where they differ.",
     )
 
 
@@ -168,6 +176,17 @@ class LoRAConfig(_Table):
         min_length=1,
         description="Names of the linear modules that get adapters (default: the attention and "
         "MLP projections of Llama-style models such as SmolLM2).",
+    )
+
+
+class TrainLogConfig(LogConfig):
+    """``log`` of a training run: the trackers, and whether rollouts are saved as rows."""
+
+    save_rollouts: bool = Field(
+        default=False,
+        description="Write each step's training episodes as trajectory rows to "
+        "OUT/rollouts/step-NNNNNN.parquet (pip install toolgym[datasets]); sft.data and "
+        "dpo.data read them back.",
     )
 
 
@@ -348,9 +367,10 @@ class TrainConfig(BaseModel):
     eval_tasks: int = Field(default=16, ge=1, description="Test tasks per evaluation.")
     checkpoint_every: int = Field(default=10, ge=1, description="Save a checkpoint every N steps.")
     seed: int = Field(default=0, ge=0, description="Seed of everything random in the run.")
-    log: LogConfig = Field(
-        default_factory=LogConfig,
-        description="Experiment trackers besides metrics.jsonl (e.g. --set log.to=tensorboard).",
+    log: TrainLogConfig = Field(
+        default_factory=TrainLogConfig,
+        description="Experiment trackers besides metrics.jsonl (e.g. --set log.to=tensorboard), "
+        "and rollouts saved as rows (--set log.save_rollouts=true).",
     )
 
     @model_validator(mode="before")

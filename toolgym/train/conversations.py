@@ -126,13 +126,25 @@ def conversation_trajectory(
 
 
 def sft_dataset(
-    path: Path, chat: ChatTokenizer, tool_format: ToolFormat, max_tokens: int
+    path: Path,
+    chat: ChatTokenizer,
+    tool_format: ToolFormat,
+    max_tokens: int,
+    min_reward: float | None = None,
 ) -> dict[str, Trajectory]:
     """All conversations of ``path`` as trajectories, keyed ``FILE:LINE``.
+
+    Trajectory rows (``toolgym.trajectory_rows``: a .parquet file, a folder of them, or a JSONL
+    of rows) train on their own token ids: the successful rows, or with ``min_reward`` those
+    whose reward is at least it (``sft_rows``).
 
     Raises:
         ValueError: a line is malformed, or longer than ``max_tokens`` once tokenised.
     """
+    from toolgym import trajectory_rows
+
+    if trajectory_rows.is_rows_data(path):
+        return trajectory_rows.sft_rows(path, chat.tokenizer, max_tokens, min_reward)
     dataset = {}
     for number, conversation in read_conversations(path):
         key = f"{path.name}:{number}"

@@ -51,6 +51,7 @@ from toolgym.train.rollouts import (
     without_broken_groups,
 )
 from toolgym.train.run_env import make_env, policy_as_user
+from toolgym.trajectory_rows import ROLLOUTS, remove_steps_after, save_rollouts
 
 logger = logging.getLogger("toolgym")
 
@@ -273,6 +274,10 @@ class Trainer:
         if not self.config.rollout.asynchronous:  # the prefetch stamps its own versions
             for trajectory in collected:
                 trajectory.policy_version = self.rollouts.version
+        if self.config.log.save_rollouts and ddp.is_main():  # OUT/rollouts/step-NNNNNN.parquet
+            save_rollouts(self.out / ROLLOUTS, self.step + 1, collected, env=self.config.env,
+                          algo=self.config.algo, model=self.config.model, tokenizer=self.tokenizer,
+                          group_size=self.config.group_size, seed=self._rollout_seed(self.step))  # fmt: skip
         self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
         broken = broken_counts(collected)
@@ -406,6 +411,7 @@ class Trainer:
         ddp.restore_rngs(self.policy.generator, state)
         if ddp.is_main():
             _truncate_metrics(self.out / "metrics.jsonl", self.step)
+            remove_steps_after(self.out / ROLLOUTS, self.step)  # redone steps write theirs again
 
 
 def freeze_bottom(model: Any, layers: int) -> None:

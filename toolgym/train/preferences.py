@@ -38,10 +38,17 @@ def preference_dataset(
 ) -> dict[str, Pair]:
     """All pairs of ``path`` as (chosen, rejected) trajectories, keyed ``FILE:LINE``.
 
+    Trajectory rows (a .parquet file, a folder of them, or a JSONL of rows) give each group's
+    highest- over lowest-reward row instead (``trajectory_rows.preference_rows``).
+
     Raises:
         ValueError: ``FILE:LINE: ...`` for a malformed line, a side over ``max_tokens``, or two
             sides that do not share their prompt.
     """
+    from toolgym import trajectory_rows
+
+    if trajectory_rows.is_rows_data(path):
+        return trajectory_rows.preference_rows(path, chat.tokenizer, max_tokens)
     shape = '{"chosen": {"messages": [...]}, "rejected": {"messages": [...]}}'
     dataset = {}
     for number, pair in read_jsonl(path, PreferencePair, "preference pairs", shape):

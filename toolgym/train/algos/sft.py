@@ -36,8 +36,9 @@ class SFT(Algorithm):
             return None
         tool_format = run.env("train").unwrapped.tool_format  # type: ignore[attr-defined]
         self.dataset = sft_dataset(
-            self.config.sft.data, run.chat, tool_format, self.config.max_tokens
-        )
+            self.config.sft.data, run.chat, tool_format, self.config.max_tokens,
+            self.config.sft.min_reward,  # trajectory rows: keep by reward, not success
+        )  # fmt: skip
         return list(self.dataset) or None
 
     @staticmethod
