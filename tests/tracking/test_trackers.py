@@ -155,3 +155,21 @@ def test_toolgym_eval_log_to_tensorboard_holds_the_summary(tmp_path):
     assert got == pytest.approx(scalars(summary))
     assert got["success_rate"] == 1.0 and got["episodes"] == 2.0
     assert any("episodes" in tag for tag in events.Tags()["tensors"])
+
+
+def test_a_resumed_run_shows_each_redone_step_once_in_tensorboard(tmp_path):
+    """Steps after the checkpoint were logged before the kill; the resumed run's values replace them."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    first = open_trackers(LogConfig(to=["tensorboard"]), tmp_path, {"lr": 0.1})
+    for step in (1, 2, 3):  # killed after step 3; the last checkpoint is step 1
+        first.log_scalars({"loss": float(step)}, step)
+    first.close()
+    resumed = open_trackers(LogConfig(to=["tensorboard"]), tmp_path, {"lr": 0.1}, resumed_at=1)
+    for step in (2, 3, 4):
+        resumed.log_scalars({"loss": 10.0 * step}, step)
+    resumed.close()
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"scalars": 0}).Reload()
+    shown = [(e.step, e.value) for e in events.Scalars("loss")]
+    assert shown == [(1, 1.0), (2, 20.0), (3, 30.0), (4, 40.0)]

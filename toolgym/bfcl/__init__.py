@@ -1,4 +1,4 @@
-"""The Berkeley Function Calling Leaderboard (BFCL v4) single-turn categories as toolgym envs.
+"""The Berkeley Function Calling Leaderboard (BFCL v4) categories as toolgym envs.
 
 ``gymnasium.make("toolgym/BFCL-simple-v0")`` (also ``-multiple-``, ``-parallel-``,
 ``-parallel-multiple-``, ``-irrelevance-``) plays one BFCL entry per episode: the agent answers the
@@ -7,7 +7,9 @@ user's question with one message, read the way BFCL's handler family reads it
 comes from the ``bfcl-eval`` package (``pip install --no-deps bfcl-eval==2026.3.23``), read as JSON
 when an env is built; registering the ids needs nothing installed.
 
-BFCL's multi-turn categories are not included: they run BFCL's own stateful simulated APIs.
+The multi-turn categories (``toolgym/BFCL-multi-turn-base-v0``, ``-miss-func-``, ``-miss-param-``,
+``-long-context-``) are :mod:`toolgym.bfcl.multi_turn`: bfcl-eval's own stateful simulated APIs,
+the dataset's user turns, and bfcl-eval's multi-turn checker as the terminal reward.
 """
 
 from __future__ import annotations

@@ -100,9 +100,17 @@ class Trackers:
 
 
 def open_trackers(
-    config: LogConfig, out: Path, params: Mapping[str, Any] | None = None
+    config: LogConfig,
+    out: Path,
+    params: Mapping[str, Any] | None = None,
+    resumed_at: int | None = None,
 ) -> Trackers:
     """Open the backends of ``config.to`` writing under the run directory ``out``.
+
+    ``resumed_at``: the checkpoint step a resumed run continues from. The steps after it were
+    logged before the kill and are about to be redone: TensorBoard purges them from its event
+    files (``purge_step``), so each step is shown once; wandb and MLflow start a run named
+    ``OUT (resumed at step N)`` holding the steps after N, next to the first run.
 
     Raises:
         ValueError: a named backend's library is not installed (names the extra to install).
@@ -111,7 +119,7 @@ def open_trackers(
     for name in config.to:
         module = importlib.import_module(f"toolgym.tracking.{name}_backend")
         try:
-            backends[name] = module.open_backend(config, out, dict(params or {}))
+            backends[name] = module.open_backend(config, out, dict(params or {}), resumed_at)
         except ImportError as exc:
             raise ValueError(
                 f"log.to={name}: {exc.name or name} is not installed: "

@@ -12,7 +12,9 @@ from toolgym.tracking.config import LogConfig
 class MlflowTracker:
     """Scalars as metrics, tables as JSON artifacts (``tables/NAME-STEP.json``), images as artifacts."""
 
-    def __init__(self, config: LogConfig, out: Path, params: Mapping[str, Any]) -> None:
+    def __init__(
+        self, config: LogConfig, out: Path, params: Mapping[str, Any], name: str
+    ) -> None:
         """Create (or reuse) the experiment ``config.project`` and start a run named after ``out``."""
         from mlflow.tracking import MlflowClient
 
@@ -27,7 +29,7 @@ class MlflowTracker:
                 config.project, artifact_location=(out / "mlflow-artifacts").as_uri()
             )
         )
-        self.run_id = self.client.create_run(experiment_id, run_name=out.name).info.run_id
+        self.run_id = self.client.create_run(experiment_id, run_name=name).info.run_id
         for key, value in _flat(params).items():
             self.client.log_param(self.run_id, key, str(value)[:6000])
 
@@ -74,6 +76,10 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def open_backend(config: LogConfig, out: Path, params: dict[str, Any]) -> MlflowTracker:
-    """The MLflow tracker of a run directory."""
-    return MlflowTracker(config, out, params)
+def open_backend(
+    config: LogConfig, out: Path, params: dict[str, Any], resumed_at: int | None = None
+) -> MlflowTracker:
+    """The MLflow tracker of a run directory (resumed: a run named for the resumption)."""
+    from toolgym.tracking.wandb_backend import run_name
+
+    return MlflowTracker(config, out, params, run_name(out, resumed_at))

@@ -13,13 +13,20 @@ from toolgym.tracking.config import LogConfig
 class TensorBoardTracker:
     """Scalars as scalar summaries, tables as Markdown text, images as image summaries."""
 
-    def __init__(self, folder: Path, params: Mapping[str, Any]) -> None:
-        """Open torch's ``SummaryWriter`` on ``folder`` (it needs the tensorboard package)."""
+    def __init__(
+        self, folder: Path, params: Mapping[str, Any], resumed_at: int | None = None
+    ) -> None:
+        """Open torch's ``SummaryWriter`` on ``folder`` (it needs the tensorboard package).
+
+        Resumed at step N, events of steps after N (logged before the kill, about to be redone)
+        are purged, so every step keeps one value.
+        """
         from torch.utils.tensorboard import SummaryWriter
 
         self.folder = folder
-        self.writer = SummaryWriter(str(folder))
-        if params:
+        purge = None if resumed_at is None else resumed_at + 1
+        self.writer = SummaryWriter(str(folder), purge_step=purge)
+        if params and resumed_at is None:
             text = "```\n" + json.dumps(params, indent=2, default=str) + "\n```"
             self.writer.add_text("config", text, global_step=0)
 
@@ -48,6 +55,8 @@ class TensorBoardTracker:
         self.writer.close()
 
 
-def open_backend(config: LogConfig, out: Path, params: dict[str, Any]) -> TensorBoardTracker:
+def open_backend(
+    config: LogConfig, out: Path, params: dict[str, Any], resumed_at: int | None = None
+) -> TensorBoardTracker:
     """The TensorBoard tracker of a run directory."""
-    return TensorBoardTracker(out / "tensorboard", params)
+    return TensorBoardTracker(out / "tensorboard", params, resumed_at)

@@ -12,7 +12,9 @@ from toolgym.tracking.config import LogConfig
 class WandbTracker:
     """Scalars with ``run.log``, tables as ``wandb.Table``, images as ``wandb.Image``."""
 
-    def __init__(self, config: LogConfig, out: Path, params: Mapping[str, Any]) -> None:
+    def __init__(
+        self, config: LogConfig, out: Path, params: Mapping[str, Any], name: str
+    ) -> None:
         """Start a run in ``config.wandb_mode`` (offline unless set) writing under ``out``."""
         import wandb
 
@@ -21,7 +23,7 @@ class WandbTracker:
             mode=config.wandb_mode,
             dir=str(out),
             project=config.project,
-            name=out.name,
+            name=name,
             config=dict(params),
             settings=wandb.Settings(silent=True, console="off"),
             reinit="create_new",
@@ -50,6 +52,17 @@ def _cell(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
-def open_backend(config: LogConfig, out: Path, params: dict[str, Any]) -> WandbTracker:
-    """The wandb tracker of a run directory."""
-    return WandbTracker(config, out, params)
+def open_backend(
+    config: LogConfig, out: Path, params: dict[str, Any], resumed_at: int | None = None
+) -> WandbTracker:
+    """The wandb tracker of a run directory (resumed: a run named for the resumption)."""
+    return WandbTracker(config, out, params, run_name(out, resumed_at))
+
+
+def run_name(out: Path, resumed_at: int | None) -> str:
+    """``OUT``'s name, or ``OUT (resumed at step N)`` for a resumed run's second tracker run.
+
+    >>> run_name(Path("runs/a"), None), run_name(Path("runs/a"), 3)
+    ('a', 'a (resumed at step 3)')
+    """
+    return out.name if resumed_at is None else f"{out.name} (resumed at step {resumed_at})"

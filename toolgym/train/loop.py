@@ -113,7 +113,8 @@ class Trainer:
         if ddp.is_main():  # rank 0 alone writes the run directory
             (self.out / "config.json").write_text(config.model_dump_json(indent=2))
         self.trackers = (  # log.to: TensorBoard / wandb / MLflow get what metrics.jsonl gets
-            open_trackers(config.log, self.out, config.model_dump(mode="json"))
+            open_trackers(config.log, self.out, config.model_dump(mode="json"),
+                          self.step if resume else None)  # fmt: skip
             if ddp.is_main()
             else Trackers({})
         )
