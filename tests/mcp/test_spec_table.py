@@ -19,6 +19,7 @@ from mcp_helpers import KV_SERVER, KV_TASK, call
 
 from toolgym.cli import app
 from toolgym.mcp.env import MCPEnv
+from toolgym.policies.play import play
 from toolgym.policies.reference import OraclePolicy
 
 SPEC = """\
@@ -70,13 +71,7 @@ def test_the_spec_registers_an_mcp_env_the_oracle_completes(tmp_path: Path) -> N
         assert [s["function"]["name"] for s in env.tool_specs] == ["put", "delete", "get", "clear"]
         env.reset(seed=0)
         assert env.state.model_dump() == {"size": "L"}  # the server ran in servers/ with its env
-        policy = OraclePolicy()
-        policy.reset(env, env.task)
-        while True:
-            *_, terminated, truncated, info = env.step(policy.act([]))
-            if terminated or truncated:
-                break
-        assert info["reward_components"]["completion"] == 1.0
+        assert play(env, OraclePolicy(), seed=0).components["completion"] == 1.0
         assert env.timeout_s == 20.0
     finally:
         env.close()

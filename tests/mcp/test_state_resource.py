@@ -13,6 +13,7 @@ pytest.importorskip("mcp", reason="the mcp extra is not installed")
 from mcp_helpers import HERE, KV_SERVER, call, kv_task
 
 from toolgym.mcp.env import MCPEnv, MCPEnvError
+from toolgym.policies.play import play
 from toolgym.policies.reference import OraclePolicy
 
 KV = [sys.executable, str(KV_SERVER)]
@@ -51,14 +52,7 @@ def test_the_right_state_completes_the_task(env: MCPEnv) -> None:
 
 
 def test_the_oracle_completes_it(env: MCPEnv) -> None:
-    env.reset(seed=0)
-    policy = OraclePolicy()
-    policy.reset(env, env.task)
-    while True:
-        *_, terminated, truncated, info = env.step(policy.act([]))
-        if terminated or truncated:
-            break
-    assert info["reward_components"]["completion"] == 1.0
+    assert play(env, OraclePolicy(), seed=0).components["completion"] == 1.0
 
 
 def test_right_words_after_undoing_the_write_do_not(env: MCPEnv) -> None:

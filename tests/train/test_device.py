@@ -53,11 +53,17 @@ def test_batch_to_moves_every_tensor():
     assert on_cpu.to("cpu").old_logprobs.tolist() == [[0.0, 0.0, -0.5, -0.25]]
 
 
-def test_the_trainer_places_model_and_batches_on_its_device(tmp_path):
+def test_the_trainer_collates_its_rollouts_onto_its_device(tmp_path, monkeypatch):
+    """On a CPU machine every device is the CPU, so the check is that the device is passed on."""
+    from toolgym.train import loop
+
+    asked = []
+    monkeypatch.setattr(loop, "collate", lambda *a: asked.append(a[2:]) or collate(*a))
     trainer = Trainer(TrainConfig(**SMALL, device="cpu", out=tmp_path / "run"), progress=False)
     assert trainer.device == torch.device("cpu")
     assert {p.device for p in trainer.model.parameters()} == {trainer.device}
     rollout = trainer.rollout(trainer._next_tasks())
+    assert asked == [(trainer.device,)]
     assert rollout.batch.input_ids.device == rollout.rewards.device == trainer.device
 
 

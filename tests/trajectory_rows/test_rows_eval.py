@@ -84,4 +84,4 @@ def test_cli_flag_and_its_clear_error(tmp_path):
     bad = runner.invoke(app, ["eval", "--env", ENV, "--limit", "1", "--out", str(tmp_path / "r"),
                               "--save-trajectories", str(tmp_path / "rows.csv")])  # fmt: skip
     assert bad.exit_code == 2
-    assert "rows.csv: end the path in .parquet" in bad.output
+    assert "rows.csv: rows are written as Parquet or JSONL: end the path in .parquet" in bad.output

@@ -23,23 +23,26 @@ from toolgym.trajectory_rows import chat_messages, check_path, episode_row, writ
 class EvalRows:
     """Collects one row per evaluated episode; :meth:`write` saves them (Parquet or JSONL)."""
 
-    def __init__(self, path: Path, config: AgentConfig, env_id: str, env: Any) -> None:
+    def __init__(
+        self, path: Path, config: AgentConfig, env_id: str, env: Any, tokenizer: Any
+    ) -> None:
         """Rows of ``config``'s agent on ``env`` (the unwrapped ToolEnv), to be written to ``path``.
+
+        ``tokenizer`` is the eval's (the hf agent's, else tiny's); an openai agent's rows get no
+        token columns, since tiny's ids are not the endpoint's.
 
         Raises:
             ValueError: ``path`` ends in neither .parquet nor .jsonl.
         """
-        from toolgym.llm import models
-
         self.path, self.config, self.env_id, self.env = check_path(path), config, env_id, env
         self.rows: list[dict[str, Any]] = []
         self.tokenizer_name: str | None = None
         self.tokenizer: Any = None
-        if config.agent == "hf":
-            self.tokenizer_name = config.model or DEFAULT_LOCAL_MODEL
-            self.tokenizer = models.load_tokenizer(self.tokenizer_name)  # type: ignore[arg-type]
-        elif config.agent != "openai":
-            self.tokenizer_name, self.tokenizer = "tiny", models.tiny_tokenizer()
+        if config.agent != "openai":
+            self.tokenizer = tokenizer
+            self.tokenizer_name = (
+                (config.model or DEFAULT_LOCAL_MODEL) if config.agent == "hf" else "tiny"
+            )
         self.chat = ChatTokenizer(self.tokenizer) if self.tokenizer is not None else None
         specs = getattr(env, "tool_specs", [])
         self.parameters = {s["function"]["name"]: s["function"]["parameters"] for s in specs}

@@ -69,9 +69,9 @@ class EvalConfig(AgentConfig):
     @classmethod
     def _row_format(cls, path: Path | None) -> Path | None:
         """Only the two row formats: Parquet or JSONL, by suffix."""
-        if path is not None and path.suffix not in (".parquet", ".jsonl"):
-            raise ValueError(f"{path}: end the path in .parquet (Parquet) or .jsonl (JSON lines)")
-        return path
+        from toolgym.trajectory_rows import check_path
+
+        return None if path is None else check_path(path)
 
 
 def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") -> dict[str, Any]:
@@ -79,13 +79,13 @@ def run_eval(config: EvalConfig, *, progress: bool = True, command: str = "") ->
     env = gym.make(config.env, split=config.split, user=config.user)
     base = env.unwrapped
     tasks = [t.id for t in base.tasks][: config.limit]  # type: ignore[attr-defined]
-    agent, view = _agent(config)
+    agent, view, tokenizer = _agent(config)
     config.out.mkdir(parents=True, exist_ok=True)
     saved = None
     if config.save_trajectories is not None:  # --save-trajectories: the episodes as rows
         from toolgym.eval.rows_out import EvalRows
 
-        saved = EvalRows(config.save_trajectories, config, config.env, base)
+        saved = EvalRows(config.save_trajectories, config, config.env, base, tokenizer)
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(tasks) * config.k, desc=f"eval {config.agent}", disable=not progress)
     with (
@@ -212,13 +212,13 @@ def _episode(
 _MaskView = Callable[[EpisodeResult, Any], dict[str, list[Any]] | None]
 
 
-def _agent(config: EvalConfig) -> tuple[Callable[[int], TextPolicy], _MaskView]:
-    """A policy per episode seed, and the mask view of the run (the local model's tokenizer, else tiny's)."""
+def _agent(config: EvalConfig) -> tuple[Callable[[int], TextPolicy], _MaskView, Any]:
+    """A policy per episode seed, the run's mask view and its tokenizer (the local model's, else tiny's)."""
     from toolgym.llm import models
 
     agent = make_agent(config)
     tokenizer = agent.tokenizer if agent.tokenizer is not None else models.tiny_tokenizer()
-    return agent.policy, _mask_view(tokenizer)
+    return agent.policy, _mask_view(tokenizer), tokenizer
 
 
 def _mask_view(tokenizer: Any) -> _MaskView:

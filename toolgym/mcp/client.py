@@ -15,7 +15,7 @@ import contextlib
 import subprocess
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,22 +168,28 @@ class MCPConnection:
     def list_tools(self) -> list[RemoteTool]:
         """Every tool the server lists (all pages)."""
         tools: list[RemoteTool] = []
-        cursor: str | None = None
-        while True:
-            page = self._run("tools/list", self._list_page, cursor)
+        for page in self._pages("tools/list", "list_tools"):
             for t in page.tools:
                 hint = getattr(t.annotations, "read_only_hint", None) if t.annotations else None
                 schema = dict(t.input_schema or {"type": "object"})
                 tools.append(RemoteTool(t.name, t.description or t.name, schema, bool(hint)))
+        return tools
+
+    def _pages(self, what: str, method: str) -> Iterator[Any]:
+        """Every page of a paginated list request (``method`` of the SDK session), in order."""
+        cursor: str | None = None
+        while True:
+            page = self._run(what, self._page, method, cursor)
+            yield page
             cursor = page.next_cursor
             if not cursor:
-                return tools
+                return
 
-    async def _list_page(self, cursor: str | None) -> Any:
+    async def _page(self, method: str, cursor: str | None) -> Any:
         from mcp import types
 
         params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
-        return await self._session.list_tools(params=params)
+        return await getattr(self._session, method)(params=params)
 
     def call_tool(self, name: str, arguments: dict[str, Any]) -> CallResult:
         """Call one tool; raises MCPUnavailable when the server fails (not on a tool error)."""
@@ -198,20 +204,8 @@ class MCPConnection:
 
     def list_resource_uris(self) -> list[str]:
         """The URIs of every resource the server lists (all pages; not templates)."""
-        uris: list[str] = []
-        cursor: str | None = None
-        while True:
-            page = self._run("resources/list", self._resources_page, cursor)
-            uris += [str(r.uri) for r in page.resources]
-            cursor = page.next_cursor
-            if not cursor:
-                return uris
-
-    async def _resources_page(self, cursor: str | None) -> Any:
-        from mcp import types
-
-        params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
-        return await self._session.list_resources(params=params)
+        pages = self._pages("resources/list", "list_resources")
+        return [str(r.uri) for page in pages for r in page.resources]
 
     def read_resource(self, uri: str) -> str:
         """The text of one resource (e.g. a server's state resource).

@@ -11,10 +11,11 @@ Works with vLLM, SGLang, the llama.cpp server and hosted APIs, through
   env parses and scores them like any other agent's text (invalid ones stay malformed); a call the
   server left in ``content`` (no tool parser) is parsed from the text the same way. Native mode
   needs the server's chat template to show the tools to the model: with ``check_tools`` (on in
-  ``toolgym eval`` / ``toolgym run``), the first native request is repeated without ``tools`` (one token, its own client, so ``stats`` stay the
-  episodes'); equal prompt token counts mean the server dropped them (``transformers serve`` with
-  a template that ignores ``tools=``, such as SmolLM2's), and a ``RuntimeWarning`` says to use
-  ``tool_mode="text"``. The result is in :attr:`OpenAIPolicy.tools_in_prompt`.
+  ``toolgym eval`` / ``toolgym run``), the first native request is repeated without ``tools``
+  (one token, its own client, so ``stats`` stay the episodes'); equal prompt token counts mean
+  the server dropped them (``transformers serve`` with a template that ignores ``tools=``, such
+  as SmolLM2's), and a ``RuntimeWarning`` says to use ``tool_mode="text"``. The result is in
+  :attr:`OpenAIPolicy.tools_in_prompt`.
 
 The core is async (:meth:`OpenAIPolicy.aact`, :meth:`~OpenAIPolicy.aplay`,
 :meth:`~OpenAIPolicy.arun_episodes`); ``act`` is a sync wrapper for plain sync code such as
