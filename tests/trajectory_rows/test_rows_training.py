@@ -51,6 +51,15 @@ def test_rollouts_saved_per_step_exactly_and_resume_removes_later_steps(tmp_path
         assert row["policy_version"] == 0 and row["tokenizer"] == "tiny"
         assert row["segments"][0]["text"] == trainer.tokenizer.decode(
             list(trajectory.segments[0].token_ids))  # fmt: skip
+        # The conversation the env saw: its assistant turns are the decoded generated tokens.
+        roles = [m["role"] for m in row["messages"]]
+        assert roles[0] == "system" and "user" in roles and "assistant" in roles
+        said = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
+        generated = [s for s in trajectory.segments if s.role == "assistant"]
+        assert said == [trainer.chat.decode(list(s.token_ids)) for s in generated[: len(said)]]
+        assert all(isinstance(m["tool_calls"], list) for m in row["messages"]
+                   if m["role"] == "assistant")  # fmt: skip
+        assert back.messages == trajectory.messages
     assert [r["policy_version"] for _, r in read_rows(folder / "step-000002.parquet")] == [1] * 4
     del trainer
     resumed = Trainer(config, resume=True, progress=False)
@@ -173,3 +182,21 @@ def test_rows_the_run_cannot_train_on_are_refused_by_file_and_row(tmp_path):
         sft_rows(failed, tokenizer, 100)
     assert list(sft_rows(failed, tokenizer, 100, min_reward=0.0)) == [f"{failed}:1"]
     assert tokenizer_hash(tokenizer) == read_rows(failed)[0][1]["tokenizer_hash"]
+
+
+def test_row_messages_read_the_assistants_calls_with_the_envs_format():
+    import gymnasium as gym
+
+    from toolgym.trajectory_rows import call_parser, chat_messages
+
+    env = gym.make("toolgym/Search-v0").unwrapped
+    messages, _ = env.reset(seed=0)
+    gold = env.expert_message()
+    rows = chat_messages([*messages, {"role": "assistant", "content": gold}], call_parser(env))
+    assert rows[-1]["tool_calls"], "the oracle's message holds a call"
+    assert rows[-1]["tool_calls"] == [
+        {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}
+        for c in env.tool_format.parse(gold, {}).calls
+    ]
+    assert all(m["tool_calls"] is None for m in rows[:-1])
+    assert call_parser(object()) is None  # no tool format: tool_calls stay null

@@ -17,7 +17,13 @@ from toolgym.episode import TRUNCATING_REASONS
 from toolgym.policies.factory import DEFAULT_LOCAL_MODEL, AgentConfig
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Trajectory
-from toolgym.trajectory_rows import chat_messages, check_path, episode_row, write_rows
+from toolgym.trajectory_rows import (
+    call_parser,
+    chat_messages,
+    check_path,
+    episode_row,
+    write_rows,
+)
 
 
 class EvalRows:
@@ -44,8 +50,7 @@ class EvalRows:
                 (config.model or DEFAULT_LOCAL_MODEL) if config.agent == "hf" else "tiny"
             )
         self.chat = ChatTokenizer(self.tokenizer) if self.tokenizer is not None else None
-        specs = getattr(env, "tool_specs", [])
-        self.parameters = {s["function"]["name"]: s["function"]["parameters"] for s in specs}
+        self.parse = call_parser(env)
 
     def add(self, result: dict[str, Any], task_number: int, seed: int) -> None:
         """Add the episode of one ``results.jsonl`` row (its messages, steps and outcome)."""
@@ -60,10 +65,6 @@ class EvalRows:
             timings={"generate": seconds["agent"], "env": seconds["tool"],
                      "user": seconds["user"], "render": 0.0},
         )  # fmt: skip
-        tool_format = getattr(self.env, "tool_format", None)
-        parse = None
-        if tool_format is not None:
-            parse = lambda text: tool_format.parse(text, self.parameters).calls  # noqa: E731
         self.rows.append(
             episode_row(
                 trajectory,
@@ -76,7 +77,7 @@ class EvalRows:
                 model=self.config.model,
                 tokenizer=self.tokenizer,
                 tokenizer_name=self.tokenizer_name,
-                messages=chat_messages(result["messages"], parse),
+                messages=chat_messages(result["messages"], self.parse),
             )  # fmt: skip
         )
 

@@ -75,6 +75,7 @@ class TokenEnv(gym.Wrapper):
             return [], self._env_error(self.trajectory)[4]
         self.trajectory = Trajectory(info["task_id"], [Segment("prompt", tuple(ids), False)])
         self.trajectory.timings["render"] += time.perf_counter() - start
+        self.trajectory.messages = [dict(m) for m in messages]
         return list(ids), info
 
     def step(
@@ -102,7 +103,9 @@ class TokenEnv(gym.Wrapper):
             return self._out_of_tokens(traj)
         start, timings = time.perf_counter(), self.env.unwrapped.timings  # type: ignore[attr-defined]
         user_before = timings["user"]
-        messages, reward, terminated, truncated, info = self.env.step(self.chat.decode(ids))
+        text = self.chat.decode(ids)
+        messages, reward, terminated, truncated, info = self.env.step(text)
+        self._keep_messages(traj, text, messages, info)
         user = timings["user"] - user_before  # the simulated user's model, reported on its own
         traj.timings["env"] += time.perf_counter() - start - user
         traj.timings["user"] += user
@@ -120,6 +123,16 @@ class TokenEnv(gym.Wrapper):
         traj.terminated, traj.truncated = terminated, truncated
         traj.end_reason = info.get("end_reason")
         return observation, float(reward), terminated, truncated, info
+
+    @staticmethod
+    def _keep_messages(
+        traj: Trajectory, text: str, observation: list[dict[str, Any]], info: dict[str, Any]
+    ) -> None:
+        """The conversation after this step: the env's ``info["messages"]``, else appended."""
+        if isinstance(info.get("messages"), list):
+            traj.messages = info["messages"]  # toolgym envs hand out a fresh copy each step
+        elif traj.messages is not None:
+            traj.messages += [{"role": "assistant", "content": text}, *map(dict, observation)]
 
     def _env_error(self, traj: Trajectory) -> tuple[list[int], float, bool, bool, dict[str, Any]]:
         """End the episode on the exception being handled: ``env_error``, traceback kept."""

@@ -47,6 +47,9 @@ class Trajectory:
             wrapper in ``train/algos/dagger.py``); empty otherwise.
         error: The traceback of an exception that escaped the env (``end_reason="env_error"``).
         policy_version: Updates behind the weights that sampled it (a trainer sets it; 0 else).
+        messages: The text env's conversation as of the last step (``TokenEnv`` keeps it; the
+            tokens are the training data, this is for reading and for trajectory rows). Not
+            compared: two trajectories are equal when their tokens, rewards and ending are.
     """
 
     task_id: str
@@ -62,6 +65,7 @@ class Trajectory:
     expert: list[str] = field(default_factory=list)
     error: str | None = None
     policy_version: int = 0
+    messages: list[dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def token_ids(self) -> list[int]:

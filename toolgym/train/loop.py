@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -51,7 +52,7 @@ from toolgym.train.rollouts import (
     without_broken_groups,
 )
 from toolgym.train.run_env import make_env, policy_as_user
-from toolgym.trajectory_rows import ROLLOUTS, remove_steps_after, save_rollouts
+from toolgym.trajectory_rows import ROLLOUTS, call_parser, remove_steps_after, save_rollouts
 
 logger = logging.getLogger("toolgym")
 
@@ -278,7 +279,8 @@ class Trainer:
         if self.config.log.save_rollouts and ddp.is_main():  # OUT/rollouts/step-NNNNNN.parquet
             save_rollouts(self.out / ROLLOUTS, self.step + 1, collected, env=self.config.env,
                           algo=self.config.algo, model=self.config.model, tokenizer=self.tokenizer,
-                          group_size=self.config.group_size, seed=self._rollout_seed(self.step))  # fmt: skip
+                          group_size=self.config.group_size, seed=self._rollout_seed(self.step),
+                          parse=self._row_parser)  # fmt: skip
         self.episodes += len(collected)
         trajectories = without_broken_groups(collected, self.config.group_size)
         broken = broken_counts(collected)
@@ -338,6 +340,11 @@ class Trainer:
     def env(self, split: str) -> gym.Env:
         """A fresh text-level env of the configured id: its user simulator and reward weights."""
         return make_env(self.config, split, self.user_backend)
+
+    @functools.cached_property
+    def _row_parser(self) -> Any:
+        """Reads the calls of the rollout rows' assistant messages (the env's tool format)."""
+        return call_parser(self.env("train").unwrapped)
 
     def _env_tasks(self, split: str) -> list[str]:
         return [t.id for t in self.env(split).unwrapped.tasks]  # type: ignore[attr-defined]

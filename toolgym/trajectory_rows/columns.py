@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from toolgym.episode import UNSCORED_REASONS, succeeded
 from toolgym.tokens.trajectory import Segment, Trajectory
+from toolgym.tooling import ToolCall
 
 COLUMNS: dict[str, str] = {
     "source": "Where the episode was played: eval (toolgym eval) or train (trainer rollouts).",
@@ -32,8 +33,8 @@ COLUMNS: dict[str, str] = {
     "eval: null.",
     "policy_version": "train: updates behind the weights that sampled it; eval: null.",
     "messages": "The chat as role/content/name/tool_calls (tool_calls: the well-formed calls "
-    "parsed from the assistant text, arguments as a JSON string); null for trainer rollouts, "
-    "which keep tokens, not messages (see segments.text).",
+    "parsed from the assistant text, arguments as a JSON string). Trainer rollouts: the text "
+    "env's conversation, whose assistant turns are the decoded generated tokens.",
     "token_ids": "The token stream. train: exactly what the policy saw and generated; eval: the "
     "chat tokenised with the model's chat template (the tiny tokenizer for oracle/random; the "
     "agent played text, so these are the ids it trains on, not sampled ids); null for openai "
@@ -94,6 +95,19 @@ def tokenizer_hash(tokenizer: Any) -> str:
     """A short fingerprint of a tokenizer's vocabulary (token -> id, added tokens included)."""
     vocab = sorted(tokenizer.get_vocab().items())
     return hashlib.sha256(json.dumps(vocab).encode("utf-8")).hexdigest()[:16]
+
+
+def call_parser(env: Any) -> Callable[[str], list[ToolCall]] | None:
+    """``parse(text) -> calls`` by ``env``'s tool format and tool schemas (None without a format).
+
+    ``env`` is the text-level env, unwrapped: it has ``tool_format`` and ``tool_specs``.
+    """
+    tool_format = getattr(env, "tool_format", None)
+    if tool_format is None:
+        return None
+    specs = getattr(env, "tool_specs", [])
+    parameters = {s["function"]["name"]: s["function"]["parameters"] for s in specs}
+    return lambda text: list(tool_format.parse(text, parameters).calls)
 
 
 def chat_messages(
@@ -206,11 +220,21 @@ def row_trajectory(row: Mapping[str, Any]) -> Trajectory:
         expert=list(row.get("expert") or []),
         error=row.get("error"),
         policy_version=int(row.get("policy_version") or 0),
+        messages=_plain_messages(row.get("messages")),
     )
     timings = _json(row, "timings", None)
     if timings is not None:
         trajectory.timings = timings
     return trajectory
+
+
+def _plain_messages(messages: Any) -> list[dict[str, Any]] | None:
+    """A row's messages as the env wrote them: role, content and (where set) name."""
+    if not isinstance(messages, list):
+        return None
+    return [
+        {k: m[k] for k in ("role", "content", "name") if m.get(k) is not None} for m in messages
+    ]
 
 
 def _segments(row: Mapping[str, Any]) -> list[Segment]:

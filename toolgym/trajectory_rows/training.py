@@ -10,13 +10,20 @@ without token ids (openai agents' episodes) and rows that ended in ``user_error`
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from toolgym.episode import UNSCORED_REASONS
 from toolgym.tokens.trajectory import Trajectory
-from toolgym.trajectory_rows.columns import RowError, episode_row, row_trajectory, tokenizer_hash
+from toolgym.tooling import ToolCall
+from toolgym.trajectory_rows.columns import (
+    RowError,
+    chat_messages,
+    episode_row,
+    row_trajectory,
+    tokenizer_hash,
+)
 from toolgym.trajectory_rows.files import read_rows, step_path, write_rows
 
 Pair = tuple[Trajectory, Trajectory]
@@ -34,11 +41,13 @@ def save_rollouts(
     tokenizer: Any,
     group_size: int,
     seed: int,
+    parse: Callable[[str], list[ToolCall]] | None = None,
 ) -> Path:
     """Write one trainer step's episodes (grouped task by task) as ``folder/step-NNNNNN.parquet``.
 
     Episode ``i`` is sample ``i % group_size`` of group ``i // group_size``, reset with seed
-    ``seed + i // group_size`` (as the collector resets them).
+    ``seed + i // group_size`` (as the collector resets them). Its ``messages`` are the
+    trajectory's conversation, assistant ``tool_calls`` read by ``parse`` (:func:`call_parser`).
     """
     fingerprint = tokenizer_hash(tokenizer)
     rows = []
@@ -48,6 +57,8 @@ def save_rollouts(
             trajectory, source="train", env=env, task_number=group, sample=sample,
             seed=seed + group, step=step, agent=algo, model=model, tokenizer=tokenizer,
             tokenizer_name=model, policy_version=trajectory.policy_version,
+            messages=None if trajectory.messages is None
+            else chat_messages(trajectory.messages, parse),
         )  # fmt: skip
         row["tokenizer_hash"] = fingerprint if row["token_ids"] is not None else None
         rows.append(row)
