@@ -145,9 +145,10 @@ def main(args: Args, means: Tensor | None = None) -> dict[str, dict[str, float]]
         }
         for name, c in curves.items()
     }
+    uniform = uniform_regret(means, args.steps)
     figures["uniform (expected)"] = {
-        "final_regret_mean": float(uniform_regret(means, args.steps).mean()),
-        "final_regret_std": float(uniform_regret(means, args.steps).std()),
+        "final_regret_mean": float(uniform.mean()),
+        "final_regret_std": float(uniform.std()),
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
