@@ -44,8 +44,14 @@ class WandbTracker:
         self.run.log({name: self.wandb.Image(str(path))}, step=step)
 
     def close(self) -> None:
-        """Finish the run (offline: the files are complete)."""
+        """Finish the run and wait until wandb's service has written it.
+
+        ``run.finish()`` alone can return before the service flushes the offline ``.wandb``
+        file (seen with wandb 0.31: 2 runs in 6 left only its 7-byte header), so the service
+        is torn down too; ``wandb.init`` starts a new one for a later run.
+        """
         self.run.finish()
+        self.wandb.teardown()
 
 
 def _cell(value: Any) -> Any:
