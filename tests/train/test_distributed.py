@@ -8,102 +8,29 @@ rank's final parameters), then train one process in this test on the same global
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from ddp_launch import (
+    SHAPED,
+    SMALL,
+    assert_same_parameters,
+    launch,
+    moved,
+    rows,
+    train_two_ranks,
+    without_timing,
+)
 
 from toolgym.collector import RolloutStats
 from toolgym.train import checkpoint
 from toolgym.train import distributed as ddp
 from toolgym.train.config import TrainConfig
 from toolgym.train.loop import Trainer
-
-SMALL = {"env": "toolgym/Search-v0", "model": "tiny", "tasks_per_step": 3, "group_size": 2,
-         "max_new_tokens": 6, "eval_tasks": 2, "lr": 1e-3, "steps": 2}  # fmt: skip
-SHAPED = {"completion": 1.0, "format": 0.5}  # a random tiny model earns format reward: signal
-
-WORKER = """
-import pickle, sys
-from pathlib import Path
-import torch
-from toolgym.train import checkpoint
-from toolgym.train import distributed as ddp
-from toolgym.train.config import TrainConfig
-from toolgym.train.loop import Trainer
-
-config = TrainConfig.model_validate_json(Path(sys.argv[1]).read_text())
-collect, save = Trainer._collect, checkpoint.save
-
-def recording(self, tasks, seed):  # rank 0 keeps each step's gathered rollout
-    trajectories, stats = collect(self, tasks, seed)
-    if ddp.is_main():
-        with (self.out / f"rollout-{self.step + 1}.pkl").open("wb") as f:
-            pickle.dump((trajectories, stats), f)
-    return trajectories, stats
-
-def saving(*args, **kwargs):  # who wrote checkpoints
-    with (config.out / f"saved-by-rank{ddp.rank()}").open("a") as f:
-        f.write("x")
-    return save(*args, **kwargs)
-
-Trainer._collect, checkpoint.save = recording, saving
-trainer = Trainer(config, progress=False)
-trainer.run()
-torch.save(trainer.model.state_dict(), config.out / f"params-rank{ddp.rank()}.pt")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def launch(*args: str) -> subprocess.CompletedProcess[str]:
-    """``torchrun --nproc_per_node 2 ARGS`` on a free loopback port (gloo on CPU)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env |= {"OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_addr", "127.0.0.1", "--master_port", str(free_port()), *args]  # fmt: skip
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-
-
-def train_two_ranks(tmp: Path, config: TrainConfig) -> Path:
-    """Train ``config`` with 2 learners through the worker script; returns its run directory."""
-    (tmp / "config.json").write_text(config.model_dump_json())
-    (tmp / "worker.py").write_text(WORKER)
-    done = launch(str(tmp / "worker.py"), str(tmp / "config.json"))
-    assert done.returncode == 0, done.stdout + done.stderr
-    return config.out
-
-
-def assert_same_parameters(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
-    assert a.keys() == b.keys()
-    for name in a:
-        torch.testing.assert_close(a[name], b[name], atol=1e-5, rtol=0, msg=name)
-
-
-def rows(run_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-
-
-def without_timing(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if not k.startswith("time_") and k != "seconds"}
-
-
-def moved(run_dir: Path, config: TrainConfig) -> bool:
-    """Whether training changed the weights (a zero gradient would make equality vacuous)."""
-    start = Trainer(config.model_copy(update={"out": run_dir.parent / "start"}), progress=False)
-    trained = torch.load(run_dir / "params-rank0.pt")
-    return any(not torch.equal(p, trained[k]) for k, p in start.model.state_dict().items())
 
 
 @pytest.fixture(scope="module")

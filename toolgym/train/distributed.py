@@ -28,7 +28,12 @@ from toolgym.collector import RolloutStats
 from toolgym.tokens.trajectory import Trajectory
 from toolgym.train.config import Aggregation, TrainConfig
 
-SUPPORTED_ALGOS = ("grpo", "rloo", "reinforce", "sft")
+SUPPORTED_ALGOS = (
+    "grpo",
+    "rloo",
+    "reinforce",
+    "sft",
+)
 
 T = TypeVar("T")
 
@@ -257,10 +262,15 @@ def all_reduce_gradients(parameters: Sequence[torch.Tensor]) -> None:
 
 def sync_parameters(model: torch.nn.Module) -> None:
     """Copy rank 0's parameters and buffers to every rank (a no-op alone)."""
+    sync_tensors([*model.parameters(), *model.buffers()])
+
+
+def sync_tensors(tensors: Sequence[torch.Tensor]) -> None:
+    """Copy rank 0's values of ``tensors`` to every rank (a no-op alone)."""
     if not active():
         return
     with torch.no_grad():
-        for tensor in [*model.parameters(), *model.buffers()]:
+        for tensor in tensors:
             dist.broadcast(tensor.data, src=0)
 
 

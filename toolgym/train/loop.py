@@ -86,6 +86,7 @@ class Trainer:
         self.algorithm = ALGORITHMS[config.algo](config)
         self.reference = self._reference() if self.algorithm.needs.reference else None
         self.algorithm.build(self.model)
+        ddp.sync_tensors(self.algorithm.parameters())  # PPO's critic head starts as rank 0's
         self.optimizer = self.algorithm.optimizer(self.model)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.policy = self._make_policy()
