@@ -31,6 +31,7 @@ from toolgym.train import checkpoint
 from toolgym.train import distributed as ddp
 from toolgym.train.config import TrainConfig
 from toolgym.train.loop import Trainer
+from toolgym.trajectory_rows import ROLLOUTS, read_rows
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,8 @@ def grpo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TrainConfi
     """
     tmp = tmp_path_factory.mktemp("grpo")
     config = TrainConfig(**SMALL, algo="grpo", minibatches=2, beta=0.05, entropy_coef=0.01,
-                         rewards=SHAPED, temperature=1.5, checkpoint_every=1, out=tmp / "run")  # fmt: skip
+                         rewards=SHAPED, temperature=1.5, checkpoint_every=1, out=tmp / "run",
+                         log={"save_rollouts": True})  # fmt: skip
     return train_two_ranks(tmp, config), config
 
 
@@ -79,6 +81,16 @@ def test_grpo_two_ranks_equal_one_process_on_the_same_rollouts(grpo_run, tmp_pat
     for a, b in zip(two[:2], one[:2], strict=True):  # the minibatch's diagnostics, not a rank's
         for key in ("loss", "kl", "entropy", "approx_kl", "clipfrac", "grad_norm", "reward_mean"):
             assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), key
+
+
+def test_rollout_rows_hold_every_ranks_episodes_in_global_order(grpo_run):
+    out, _ = grpo_run
+    for step in (1, 2):
+        trajectories, _ = pickle.loads((out / f"rollout-{step}.pkl").read_bytes())
+        saved = [row for _, row in read_rows(out / ROLLOUTS / f"step-{step:06d}.parquet")]
+        assert [r["task_id"] for r in saved] == [t.task_id for t in trajectories]
+        assert [r["reward"] for r in saved] == pytest.approx([t.total_reward for t in trajectories])
+        assert len({r["task_id"] for r in saved}) == 3  # rank 0's 2 tasks and rank 1's one
 
 
 def test_rank_zero_alone_writes_and_a_two_rank_resume_continues_exactly(grpo_run, tmp_path):
