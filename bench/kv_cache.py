@@ -7,8 +7,12 @@ answers often end an episode after one turn). Rows generate a fixed number of to
 ids), so the raw ``model.generate`` baseline does the same work per round on the same prompts.
 
 Reports generated tokens/s and prefill tokens per generated token, cache off vs on, side by side.
+``--collector`` adds the real :class:`~toolgym.collector.Collector` on the env's test tasks (the
+model's own answers, the env's own observations, the chat template's stop ids), cache off vs on,
+with the mean turns per episode it reached: that is the trainer's rollout path itself.
 
-Usage: python bench/kv_cache.py [--model smollm2-135m|tiny] [--batch 8] [--rounds 3] [--new-tokens 16]
+Usage: python bench/kv_cache.py [--model smollm2-135m|tiny] [--batch 8] [--rounds 3]
+       [--new-tokens 16] [--collector]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import gymnasium as gym
 import torch
 
 import toolgym  # noqa: F401
+from toolgym.collector import Collector
 from toolgym.llm import models
 from toolgym.llm.sampler import HFPolicy, SamplingConfig
 from toolgym.tokens.chat import ChatTokenizer
@@ -74,6 +79,21 @@ def raw_generate(model, tokenizer, streams: list[list[int]], new_tokens: int) ->
     return {"seconds": seconds, "generated": (out.shape[1] - width) * len(streams), "prefill": 0}
 
 
+def collector_rollout(model, chat: ChatTokenizer, env_id: str, batch: int, new_tokens: int,
+                      kv: bool) -> dict:  # fmt: skip
+    """The trainer's rollout path: ``Collector.collect`` over ``batch`` test tasks, one episode each."""
+    config = SamplingConfig(temperature=0.0, max_new_tokens=new_tokens, seed=0, kv_cache=kv)
+    policy = HFPolicy(model, chat.stop_ids, chat.tokenizer.pad_token_id, config)
+    collector = Collector(lambda: gym.make(env_id, split="test"), chat, policy, progress=False)
+    tasks = [task.id for task in gym.make(env_id, split="test").unwrapped.tasks][:batch]
+    first = policy.prefill_tokens
+    trajectories, stats = collector.collect(tasks)
+    turns = sum(sum(s.role == "assistant" for s in t.segments) for t in trajectories)
+    return {"seconds": stats.seconds["generate"], "generated": stats.generated_tokens,
+            "prefill": policy.prefill_tokens - first, "turns": turns / len(trajectories),
+            "tokens": [t.token_ids for t in trajectories]}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m", choices=["smollm2-135m", "tiny"])
@@ -81,6 +101,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--collector", action="store_true",
+                        help="also time the real Collector (greedy, 128 new tokens a turn)")  # fmt: skip
     args = parser.parse_args()
     torch.manual_seed(0)
     model, tokenizer = models.load(args.model)
@@ -108,6 +130,22 @@ def main() -> None:
     print(
         f"speed-up {speed:.2f}x, prefill per generated token down {off['prefill'] / on['prefill']:.2f}x"
     )
+    if args.collector:
+        collected = {kv: collector_rollout(model, chat, args.env, args.batch, 128, kv)
+                     for kv in (False, True)}  # fmt: skip
+        print(f"\nCollector.collect, {args.batch} test tasks, greedy (generate seconds only)")
+        for kv, r in collected.items():
+            print(
+                f"cache {'on ' if kv else 'off'}: {r['generated']} tokens, {r['turns']:.2f} turns "
+                f"per episode, {r['generated'] / r['seconds']:.1f} tokens/s, prefill/generated "
+                f"{r['prefill'] / r['generated']:.2f}"
+            )
+        same = collected[False]["tokens"] == collected[True]["tokens"]
+        off, on = collected[False], collected[True]
+        print(
+            f"speed-up {(on['generated'] / on['seconds']) / (off['generated'] / off['seconds']):.2f}x"
+            f", identical greedy streams: {same}"
+        )
 
 
 if __name__ == "__main__":
