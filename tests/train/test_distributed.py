@@ -29,6 +29,7 @@ from ddp_launch import (
 from toolgym.collector import RolloutStats
 from toolgym.train import checkpoint
 from toolgym.train import distributed as ddp
+from toolgym.train.algos import ALGORITHMS
 from toolgym.train.config import TrainConfig
 from toolgym.train.loop import Trainer
 from toolgym.trajectory_rows import ROLLOUTS, read_rows
@@ -115,12 +116,12 @@ def test_rank_zero_alone_writes_and_a_two_rank_resume_continues_exactly(grpo_run
     assert [without_timing(r) for r in rows(out)] == [without_timing(r) for r in rows(straight)]
 
 
-def test_a_refused_algorithm_fails_clearly_under_torchrun(tmp_path):
+def test_a_refused_setting_fails_clearly_under_torchrun(tmp_path):
     done = launch("-m", "toolgym", "train", "--env", "toolgym/Search-v0", "--model", "tiny",
-                  "--algo", "ppo", "--steps", "1", "--out", str(tmp_path / "run"))  # fmt: skip
+                  "--steps", "1", "--set", "rollout.backend=server",
+                  "--set", "rollout.server_url=http://127.0.0.1:9", "--out", str(tmp_path / "run"))  # fmt: skip
     assert done.returncode != 0
-    assert "algo='ppo' does not support data-parallel training" in done.stderr
-    assert "supported: grpo, rloo, reinforce, sft" in done.stderr
+    assert "rollout.backend='server' is not supported under torchrun" in done.stderr
 
 
 # ---------------------------------------------------------------------- helpers
@@ -183,11 +184,21 @@ def test_alone_every_collective_is_a_no_op():
     assert ddp.is_main() and ddp.world_size() == 1 and not ddp.active()
 
 
-@pytest.mark.parametrize("algo", ["ppo", "rest", "online-em", "dagger", "dpo"])
-def test_algorithms_not_made_exact_are_refused(algo, monkeypatch):
+def test_every_registered_algorithm_is_supported_and_has_a_two_rank_test():
+    assert set(ddp.SUPPORTED_ALGOS) == set(ALGORITHMS)
+    here = Path(__file__).parent
+    tests = "".join(p.read_text() for p in here.glob("test_distributed*.py"))
+    for algo in ALGORITHMS:
+        assert f'"{algo}"' in tests, f"{algo}: no 2-rank exactness test"
+
+
+def test_an_algorithm_not_made_exact_is_refused(monkeypatch):
     monkeypatch.setattr(ddp, "world_size", lambda: 2)
-    with pytest.raises(ValueError, match="supported: grpo, rloo, reinforce, sft"):
-        ddp.check_supported(TrainConfig.model_construct(algo=algo))
+    monkeypatch.setattr(ddp, "SUPPORTED_ALGOS", ("grpo",))
+    with pytest.raises(
+        ValueError, match="algo='sft' does not support data-parallel.*supported: grpo"
+    ):
+        ddp.check_supported(TrainConfig.model_construct(algo="sft", rollout=TrainConfig().rollout))
 
 
 def test_a_rollout_server_is_refused_under_torchrun(monkeypatch):

@@ -28,12 +28,9 @@ from toolgym.collector import RolloutStats
 from toolgym.tokens.trajectory import Trajectory
 from toolgym.train.config import Aggregation, TrainConfig
 
-SUPPORTED_ALGOS = (
-    "grpo",
-    "rloo",
-    "reinforce",
-    "sft",
-)
+# Every algorithm made exact under torchrun (each has its 2-rank test); a new one is refused
+# until it is (tests/train/test_distributed.py checks this list against the registry).
+SUPPORTED_ALGOS = ("grpo", "rloo", "reinforce", "sft", "ppo", "rest", "online-em", "dpo", "dagger")
 
 T = TypeVar("T")
 

@@ -8,6 +8,9 @@ the learner visited (the token stream up to one of its assistant turns) becomes 
 :class:`Demonstration`: that state as an untrainable prompt, the expert's message as the trainable
 reply. :class:`Aggregate` is the growing dataset D_1 u D_2 u ...; each step fits it by behavioural
 cloning (the SFT loss) in minibatches of ``dagger.batch``.
+
+Under torchrun every rank labels the gathered rollout, so every rank holds the same aggregate
+and shuffles it alike; each minibatch's demonstrations are shared as SFT's batch is.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 
 from toolgym.collector import Collector, RolloutStats, TokenPolicy
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.env import TokenEnv
 from toolgym.tokens.trajectory import Segment, Trajectory, collate
-from toolgym.train.algos.base import Algorithm, Needs, Run, step_metrics
+from toolgym.train import distributed
+from toolgym.train.algos.base import Algorithm, Needs, Run, rows, step_metrics
 from toolgym.train.algos.sft import sft_step
 
 
@@ -71,7 +76,9 @@ class DAgger(Algorithm):
         for _ in range(config.epochs):
             for demonstrations in self.aggregate.minibatches(config.dagger.batch, rng):
                 batch = collate(demonstrations, run.tokenizer.pad_token_id, run.device)
-                stats = sft_step(run.model, run.optimizer, batch, config.max_grad_norm)
+                part = distributed.share(torch.arange(len(demonstrations)), batch.loss_mask)
+                mine = rows(batch, part.index) if distributed.active() else batch
+                stats = sft_step(run.model, run.optimizer, mine, config.max_grad_norm, part)
                 losses.append(stats["loss"])
         stats["loss"] = sum(losses) / len(losses) if losses else 0.0
         return step_metrics(rollout, stats, config.group_size) | {

@@ -2,6 +2,10 @@
 
 Sequence log-probs sum the assistant (loss-masked) tokens only; the loss is ``losses.dpo_loss``
 at inverse temperature ``dpo.beta``. With ``dpo.data`` the tasks are the file's lines.
+
+Under torchrun every rank builds the same pairs (from the gathered rollout, or the file) and
+each minibatch's pairs are shared (``distributed.share``): the pair-mean loss is scaled by the
+share's weight, and the margin and accuracy are the whole minibatch's.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import torch
 
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Batch, collate
+from toolgym.train import distributed
 from toolgym.train.algos.base import (
     Algorithm,
     Needs,
@@ -76,10 +81,12 @@ class DPO(Algorithm):
                     sequence_logprobs(reference_logprobs(run.reference, b), b.loss_mask)
                     for b in (chosen, rejected)
                 )
-            for index in minibatches(config, len(pairs)):
+            for minibatch in minibatches(config, len(pairs)):
+                part = distributed.share(minibatch, chosen.loss_mask, "sequence_mean")
+                index = part.index  # all the minibatch's pairs alone
                 stats = dpo_step(run.model, run.optimizer, rows(chosen, index), rows(rejected, index),
                                  ref_chosen[index], ref_rejected[index], config.dpo.beta,
-                                 config.max_grad_norm)  # fmt: skip
+                                 config.max_grad_norm, part)  # fmt: skip
         stats["pairs"] = len(pairs)
         return step_metrics(rollout, stats, config.group_size) if rollout is not None else stats
 
@@ -93,22 +100,24 @@ def dpo_step(
     ref_rejected: torch.Tensor,
     beta: float = 0.1,
     max_grad_norm: float = 1.0,
+    part: distributed.Share | None = None,
 ) -> dict[str, float]:
     """One DPO update on P pairs: row i of ``chosen`` is preferred to row i of ``rejected``.
 
     ``ref_chosen`` / ``ref_rejected`` are the (P,) reference sequence log-probs; every sequence
-    log-prob sums the assistant (loss-masked) tokens only.
+    log-prob sums the assistant (loss-masked) tokens only. ``part``: under torchrun, this rank's
+    share of the minibatch's pairs (a pair mean: its weight is its pairs / the minibatch's).
     """
     model.train()
     policy_chosen = sequence_logprobs(token_logprobs(model, chosen), chosen.loss_mask)
     policy_rejected = sequence_logprobs(token_logprobs(model, rejected), rejected.loss_mask)
     losses = dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta)
     loss = losses.mean()
+    grad_norm = apply_gradients(optimizer, distributed.scale(loss, part), max_grad_norm)
     with torch.no_grad():
         margins = beta * ((policy_chosen - ref_chosen) - (policy_rejected - ref_rejected))
-    return {
-        "loss": loss.item(),
-        "dpo_margin": margins.mean().item(),
-        "dpo_accuracy": (margins > 0).float().mean().item(),
-        "grad_norm": apply_gradients(optimizer, loss, max_grad_norm),
-    }
+    stats = {"loss": loss.item(), "dpo_margin": margins.mean().item(),
+             "dpo_accuracy": (margins > 0).float().mean().item()}  # fmt: skip
+    if part is not None:  # pair means: each rank's part of the minibatch's
+        stats = distributed.reduce_weighted(stats, [part.weight] * len(stats))
+    return stats | {"grad_norm": grad_norm}

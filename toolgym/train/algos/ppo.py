@@ -4,6 +4,10 @@ Per-token rewards (each turn's reward on its last token, minus ``ppo.kl_in_rewar
 to the reference), GAE advantages and returns against the critic's values at rollout time, then
 epochs x minibatches of: clipped policy loss (:func:`pg.policy_loss`) + ``vf_coef`` x clipped
 value loss. The critic (``critic.py``) shares the policy's body or trains a copy of it.
+
+Under torchrun every rank holds the whole gathered rollout, so values, GAE and whitening are the
+whole batch's on every rank; each minibatch's rows are then shared (``distributed.share``): the
+policy loss is scaled by the share's weight, the token-mean value loss by its token weight.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import torch
 
 from toolgym.tokens.scoring import score
 from toolgym.tokens.trajectory import Batch
+from toolgym.train import distributed
 from toolgym.train.advantages import gae, token_rewards, whiten
 from toolgym.train.algos.base import (
     Algorithm,
@@ -68,9 +73,11 @@ class PPO(Algorithm):
         targets = PPOTargets(batch, advantages, returns, old_values, reference)
         value_config = ValueLossConfig(settings.vf_coef, settings.clip_value)
         stats: dict[str, float] = {}
-        for index in minibatches(config, len(rollout.trajectories)):
-            stats = ppo_step(run.model, critic, run.optimizer, targets.rows(index),
-                             loss_config(config), value_config, config.max_grad_norm)  # fmt: skip
+        for minibatch in minibatches(config, len(rollout.trajectories)):
+            part = distributed.share(minibatch, mask, config.aggregation)  # all rows alone
+            stats = ppo_step(run.model, critic, run.optimizer, targets.rows(part.index),
+                             loss_config(config), value_config, config.max_grad_norm,
+                             part)  # fmt: skip
         return step_metrics(rollout, stats, config.group_size)
 
     def state(self) -> dict[str, Any]:
@@ -134,8 +141,14 @@ def ppo_step(
     config: PolicyLossConfig,
     value_config: ValueLossConfig,
     max_grad_norm: float = 1.0,
+    part: distributed.Share | None = None,
 ) -> dict[str, float]:
-    """One PPO update: clipped policy loss + clipped value loss (+ k3 KL, - entropy)."""
+    """One PPO update: clipped policy loss + clipped value loss (+ k3 KL, - entropy).
+
+    ``part``: under torchrun, this rank's share of the minibatch (``distributed.share``): the
+    policy loss is scaled by its weight, the value loss (a token mean) by its token weight, and
+    the diagnostics are the whole minibatch's.
+    """
     batch, advantages, returns = targets.batch, targets.advantages, targets.returns
     old_values, ref_logprobs = targets.old_values, targets.ref_logprobs
     model.train()
@@ -156,15 +169,50 @@ def ppo_step(
     pg_loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
     value_terms = clipped_value_loss(values, old_values, returns, value_config.value_clip)
     value_loss = masked_mean(value_terms, batch.loss_mask)
-    loss = pg_loss + value_config.vf_coef * value_loss
+    loss = distributed.scale(pg_loss, part) + value_config.vf_coef * scale_tokens(value_loss, part)
     grad_norm = apply_gradients(optimizer, loss, max_grad_norm)
-    with torch.no_grad():
-        variance = explained_variance(values, returns, batch.loss_mask).item()
+    stats = {"policy_loss": pg_loss.item(), "value_loss": value_loss.item(),
+             **diagnostics(logprobs, entropy, kl, batch, config)}  # fmt: skip
+    if part is not None:
+        weights = [part.weight] + [part.token_weight] * (len(stats) - 1)
+        stats = distributed.reduce_weighted(stats, weights)
+    variance = shared_explained_variance(values.detach(), returns, batch.loss_mask, part)
     return {
-        "loss": loss.item(),
-        "policy_loss": pg_loss.item(),
-        "value_loss": value_loss.item(),
-        **diagnostics(logprobs, entropy, kl, batch, config),
+        "loss": stats["policy_loss"] + value_config.vf_coef * stats["value_loss"],
+        **stats,
         "explained_variance": variance,
         "grad_norm": grad_norm,
     }
+
+
+def scale_tokens(loss: torch.Tensor, part: distributed.Share | None) -> torch.Tensor:
+    """A token-mean ``loss`` times this rank's token weight (``loss`` itself alone)."""
+    return loss if part is None or not distributed.active() else loss * part.token_weight
+
+
+@torch.no_grad()
+def shared_explained_variance(
+    values: torch.Tensor,
+    returns: torch.Tensor,
+    mask: torch.Tensor,
+    part: distributed.Share | None = None,
+) -> float:
+    """:func:`losses.explained_variance` of the whole minibatch when rows are shared.
+
+    Alone (or ``part`` None) it is that function on these rows. Shared, each variance is
+    E[x^2] - E[x]^2 of token means summed over the ranks with their token weights (float64).
+    """
+    if part is None or not distributed.active():
+        return explained_variance(values, returns, mask).item()
+    residual = (returns - values).double()
+    returns = returns.double()
+    moments = {
+        "returns": masked_mean(returns, mask).item(),
+        "returns_sq": masked_mean(returns**2, mask).item(),
+        "residual": masked_mean(residual, mask).item(),
+        "residual_sq": masked_mean(residual**2, mask).item(),
+    }
+    means = distributed.reduce_weighted(moments, [part.token_weight] * len(moments))
+    var_returns = max(means["returns_sq"] - means["returns"] ** 2, 0.0)
+    var_residual = max(means["residual_sq"] - means["residual"] ** 2, 0.0)
+    return 1.0 - var_residual / max(var_returns, 1e-8)
