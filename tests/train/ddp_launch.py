@@ -52,8 +52,12 @@ def make_toy(split: str = "train", rewards: Any = None, **_: Any) -> ToolEnv:
 if TOY not in gym.registry:
     gym.register(TOY, entry_point=make_toy)
 
+# lr 1e-4: Adam's first steps are about lr x sign(g), so the float noise of a near-zero gradient
+# entry (rows batched differently on 2 ranks) can move a weight by up to lr. At 1e-3 the runs
+# ended 0.3e-6 to 1.5e-5 apart (dpo 9.2e-6 here, over 1e-5 on a CI machine); a wrong weight
+# moves them by 1e-4 or more (ReST with per-rank weights: 6.8e-4).
 TOY_RUN = SMALL | {"env": TOY, "eval_tasks": 1, "group_size": 4, "rewards": SHAPED,
-                   "temperature": 1.5}  # fmt: skip
+                   "temperature": 1.5, "lr": 1e-4}  # fmt: skip
 
 WORKER = """
 import pickle, sys
