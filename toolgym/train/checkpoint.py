@@ -44,3 +44,23 @@ def load_latest(run_dir: Path) -> dict[str, Any] | None:
     return torch.load(
         run_dir / "checkpoints" / name / "state.pt", map_location="cpu", weights_only=False
     )
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """On resume, drop the log lines written after the checkpoint (the steps that will be redone).
+
+    A line torn by a kill in the middle of a write does not parse and is dropped with them.
+    """
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("step", 0) <= step and not row.get("final"):
+            kept.append(line)
+    staging = path.with_suffix(".jsonl.tmp")
+    staging.write_text("".join(line + "\n" for line in kept))
+    os.replace(staging, path)  # a kill during the rewrite leaves the old log whole

@@ -18,10 +18,8 @@ import functools
 import json
 import logging
 import math
-import os
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -40,6 +38,7 @@ from toolgym.train import checkpoint, lora
 from toolgym.train import distributed as ddp
 from toolgym.train.algos import ALGORITHMS
 from toolgym.train.config import TrainConfig
+from toolgym.train.freezing import freeze_bottom
 from toolgym.train.plot import plot_learning_curve
 from toolgym.train.rollout_source import RolloutSource
 from toolgym.train.rollouts import (
@@ -419,41 +418,5 @@ class Trainer:
         self.episodes = state.get("episodes", 0)  # absent from checkpoints of older runs
         ddp.restore_rngs(self.policy.generator, state)
         if ddp.is_main():
-            _truncate_metrics(self.out / "metrics.jsonl", self.step)
+            checkpoint.truncate_metrics(self.out / "metrics.jsonl", self.step)
             remove_steps_after(self.out / ROLLOUTS, self.step)  # redone steps write theirs again
-
-
-def freeze_bottom(model: Any, layers: int) -> None:
-    """Freeze the input embeddings (a tied output head with them) and the first ``layers`` layers."""
-    check_freeze(model, layers)
-    if layers == 0:
-        return
-    for module in [model.get_input_embeddings(), *model.base_model.layers[:layers]]:
-        module.requires_grad_(False)
-
-
-def check_freeze(model: Any, layers: int) -> None:
-    """Raise a clear error when ``freeze_layers`` exceeds the model's decoder layers."""
-    count = len(model.base_model.layers)
-    if layers > count:
-        raise ValueError(f"freeze_layers={layers}, but the model has {count} decoder layers")
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop log lines written after the checkpoint (the steps that will be redone).
-
-    A line torn by a kill in the middle of a write does not parse and is dropped with them.
-    """
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if row.get("step", 0) <= step and not row.get("final"):
-            kept.append(line)
-    staging = path.with_suffix(".jsonl.tmp")
-    staging.write_text("".join(line + "\n" for line in kept))
-    os.replace(staging, path)  # a kill during the rewrite leaves the old log whole

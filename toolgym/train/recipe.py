@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from toolgym.settings import ConfigError, load_settings
 from toolgym.train.config import TrainConfig
+from toolgym.train.freezing import check_freeze
 from toolgym.train.plot import plot_recipe
 
 SHARED_FIELDS = ("env", "model", "seed", "eval_tasks", "max_new_tokens", "max_tokens")
@@ -107,7 +108,7 @@ class RecipeResult(BaseModel):
 
 def run_recipe(config: RecipeConfig, *, progress: bool = True) -> RecipeResult:
     """Run the three evaluations and two training stages; writes ``summary.json`` and the plot."""
-    from toolgym.train.loop import Trainer, check_freeze
+    from toolgym.train.loop import Trainer
 
     sft_config, rl_config = config.stage_configs()
     seconds: dict[str, float] = {}
