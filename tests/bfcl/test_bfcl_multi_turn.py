@@ -330,3 +330,163 @@ def test_long_context_entries_run_on_bfcls_long_context_state():
             session.close()
         sizes.append(len(results[-1]))
     assert sizes[1] > 2 * sizes[0]  # BFCL's long_context=True adds many files
+
+
+# -- the ``turns`` component: BFCL's checks turn by turn ---------------------------------------
+
+
+def play(entry, turns: list[list[str]], **kwargs) -> tuple[list[float], dict]:
+    """Like :func:`env_verdict`, with env kwargs; returns the step rewards and the last info."""
+    env = BFCLMultiTurnEnv([entry], **kwargs)
+    env.reset(options={"task_id": entry.id})
+    session = Session(entry.raw)
+    rewards: list[float] = []
+    try:
+        for t in range(len(entry.raw["question"])):
+            if turns[t]:
+                message = HERMES.render_calls([gold_calls(c, session.instances) for c in turns[t]])
+                rewards.append(env.step(message)[1])
+            _, reward, done, _, info = env.step("Done.")
+            rewards.append(reward)
+        assert done
+        return rewards, info
+    finally:
+        session.close()
+
+
+def prefix_verdicts(entry, turns: list[list[str]]) -> list[bool]:
+    """bfcl-eval's ``multi_turn_checker`` on the prefixes: turns ``0..k`` for every ``k``."""
+    from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
+    from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import multi_turn_checker
+
+    out = []
+    for k in range(1, len(entry.ground_truth) + 1):
+        name = f"test_{uuid.uuid4().hex}"
+        decoded = [[t] if t else [] for t in turns[:k]]
+        try:
+            result = multi_turn_checker(
+                decoded, entry.ground_truth[:k], entry.raw, entry.category, name
+            )
+        finally:
+            for key in [key for key in vars(multi_turn_utils) if key.startswith(name)]:
+                delattr(multi_turn_utils, key)
+        out.append(bool(result["valid"]))
+    return out
+
+
+def test_the_oracle_passes_every_turn_of_every_entry():
+    weights = {"completion": 1.0, "turns": 0.5}
+    failed = []
+    for category in CATEGORIES:
+        env = make_bfcl_multi_turn_env(category, rewards=weights)
+        for task_id in env.ids:
+            reward, info = play_oracle(env, task_id)
+            summary = info["toolgym"]
+            if (
+                (reward, info["reward_components"]) != (1.5, {"completion": 1.0, "turns": 1.0})
+                or summary["reward_components"] != info["reward_components"]
+                or summary["turns_passed"] != [True] * len(env.entry.ground_truth)
+            ):
+                failed.append((task_id, info["reward_components"], info["bfcl"]))
+    assert failed == []
+
+
+def _mutate(entry_id: str, turn: int, calls: list[str] | None = None, **extra: str) -> tuple:
+    entry = next(e for e in load_multi_turn("multi_turn_base") if e.id == entry_id)
+    turns = [list(t) for t in entry.ground_truth]
+    turns[turn] = calls if calls is not None else turns[turn] + list(extra.values())
+    return entry, turns
+
+
+#: (entry, turn, the turn's calls) -> the turns that pass, worked out by hand.
+CASES = {
+    # turn 2's read-only ``sort`` dropped: its result is missing, the state is the same
+    "drop_call_turn_2": (
+        _mutate("multi_turn_base_5", 1, ["cat(file_name='archive_summary.txt')"]),
+        [True, False, True, True],
+    ),
+    # a wrong read-only argument in turn 1: only turn 1's response check fails
+    "wrong_read_arg_turn_1": (
+        _mutate(
+            "multi_turn_base_8", 0, ["grep(file_name='experiment_log.txt', pattern='toolgym')"]
+        ),
+        [False, True, True, True],
+    ),
+    # a wrong state-changing argument in turn 1: the state stays wrong in every later turn
+    "wrong_write_arg_turn_1": (
+        _mutate("multi_turn_base_7", 0, ["cd(folder='academic_venture')", "mkdir(dir_name='x')"]),
+        [False, False, False],
+    ),
+    # an extra harmful (state-changing) call in the last turn
+    "extra_call_last_turn": (
+        _mutate("multi_turn_base_7", 2, extra="touch(file_name='toolgym_extra.txt')"),
+        [True, True, False],
+    ),
+    # turn 2 ended early, without calls
+    "end_turn_2_early": (_mutate("multi_turn_base_4", 1, []), [True, False, True]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_mutated_trajectory_gets_the_fraction_of_turns_that_pass(case):
+    (entry, turns), expected = CASES[case]
+    rewards, info = play(entry, turns, rewards={"completion": 1.0, "turns": 1.0})
+    assert info["toolgym"]["turns_passed"] == expected
+    fraction = sum(expected) / len(expected)
+    assert info["reward_components"] == {"completion": 0.0, "turns": fraction}
+    assert sum(rewards) == fraction and rewards[:-1] == [0.0] * (len(rewards) - 1)
+    # bfcl-eval's checker on each prefix fails from the first failing turn on
+    assert prefix_verdicts(entry, turns) == [all(expected[: k + 1]) for k in range(len(expected))]
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_turns_agree_with_bfcls_checker_on_every_prefix(category):
+    for entry in load_multi_turn(category)[::5]:
+        for kind, turns in mutations(entry.raw, entry.ground_truth).items():
+            _, info = play(entry, turns)
+            passed, components = info["toolgym"]["turns_passed"], info["reward_components"]
+            assert components["turns"] == sum(passed) / len(passed)
+            assert (components["turns"] == 1.0) == (components["completion"] == 1.0), (
+                entry.id,
+                kind,
+            )
+            prefixes = prefix_verdicts(entry, turns)
+            assert prefixes == [all(passed[: k + 1]) for k in range(len(passed))], (entry.id, kind)
+
+
+def test_turn_rewards_pay_each_passing_turn_when_it_ends():
+    (entry, turns), expected = CASES["drop_call_turn_2"]  # turns 1, 3, 4 of 4 pass
+    weights = {"completion": 1.0, "turns": 0.5}
+    rewards, info = play(entry, turns, rewards=weights, turn_rewards=True)
+    assert rewards == [0.0, 0.125, 0.0, 0.0, 0.0, 0.125, 0.0, pytest.approx(0.125)]
+    assert sum(rewards) == pytest.approx(0.5 * 3 / 4)
+    gold_rewards, _ = play(entry, entry.ground_truth, rewards=weights, turn_rewards=True)
+    assert sum(gold_rewards) == pytest.approx(1.5)
+    assert info["toolgym"]["turns_passed"] == expected
+
+
+def test_a_force_quit_keeps_the_turns_passed_before_it():
+    entry = load_multi_turn("multi_turn_base")[4]  # 3 turns
+    env = BFCLMultiTurnEnv([entry], rewards={"completion": 1.0, "turns": 1.0}, turn_rewards=True)
+    env.reset(options={"task_id": entry.id})
+    total = env.step(HERMES.render_calls([gold_calls("ls(a=True)", {})]))[1]
+    total += env.step("Done.")[1]
+    done = False
+    while not done:
+        _, reward, done, _, info = env.step(_call("pwd"))
+        total += reward
+    assert info["end_reason"] == "step_limit"
+    assert info["toolgym"]["turns_passed"] == [True, False, False]
+    assert info["reward_components"] == {"completion": 0.0, "turns": 1 / 3}
+    assert total == pytest.approx(1 / 3)
+
+
+def test_reward_weights_are_checked_and_default_to_bfcls_verdict():
+    entry = load_multi_turn("multi_turn_base")[4]
+    (_, turns), _ = CASES["end_turn_2_early"]
+    rewards, info = play(entry, turns)
+    assert (sum(rewards), info["reward_components"]) == (0.0, {"completion": 0.0, "turns": 2 / 3})
+    env = gym.make("toolgym/BFCL-multi-turn-base-v0", limit=1, rewards={"turns": 0.5})
+    assert env.unwrapped.weights == {"completion": 0.0, "turns": 0.5}
+    with pytest.raises(ValueError, match="unknown reward component"):
+        make_bfcl_multi_turn_env("multi_turn_base", limit=1, rewards={"format": 1.0})

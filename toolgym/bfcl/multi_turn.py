@@ -9,11 +9,17 @@ the next user turn comes (miss_func: at the turn BFCL adds the held-out function
 is BFCL's "I have updated some more functions..." with the new functions). More than
 ``MAXIMUM_STEP_LIMIT`` (20, BFCL's) steps in one turn force-quits the entry, which then fails.
 
-Reward: 0 on every step; on the last step, BFCL's per-entry verdict (1.0 when
-``multi_turn_checker`` -- state check and response check after every turn -- passes, else 0.0),
-which is the all-turns success BFCL's multi-turn accuracy averages. ``info`` has the keys every
-toolgym env's has (``task_id``, ``turn``, ``messages``, ``reward_components``; at the end
-``end_reason`` and the ``toolgym`` summary), and ``info["bfcl"]`` the checker's result.
+Reward: 0 on every step; on the last step, the weighted sum of two components. ``completion`` is
+BFCL's per-entry verdict (1.0 when ``multi_turn_checker`` -- state check and response check after
+every turn -- passes, else 0.0), the all-turns success BFCL's multi-turn accuracy averages;
+``turns`` is the fraction of the entry's turns that pass BFCL's checks of that turn
+(:mod:`toolgym.bfcl.multi_turn_turns`; a force-quit fails the turn it stopped in and every later
+one). The default weights ``{"completion": 1.0}`` keep the reward BFCL's number; ``rewards=
+{"completion": 1.0, "turns": 0.5}`` adds a denser signal. Both components are always in
+``info["reward_components"]`` at the end. ``info`` has the keys every toolgym env's has
+(``task_id``, ``turn``, ``messages``, ``reward_components``; at the end ``end_reason`` and the
+``toolgym`` summary, which adds ``reward_components`` and ``turns_passed``, one bool per turn), and
+``info["bfcl"]`` the checker's result.
 
 Calls are checked before bfcl-eval ``eval``s them (:meth:`Session.refusal`): a name that is not a
 method of the entry's APIs gets BFCL's undefined-name error and is neither run nor scored.
@@ -24,7 +30,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -33,6 +39,7 @@ from toolgym.bfcl.data import tool_spec
 from toolgym.bfcl.decode import decode_message
 from toolgym.bfcl.multi_turn_data import MultiTurnEntry, load_multi_turn
 from toolgym.bfcl.multi_turn_exec import Session, bfcl_verdict, call_string, gold_calls
+from toolgym.bfcl.multi_turn_turns import reward_weights, turn_fraction, turn_results
 from toolgym.episode import copy_messages
 from toolgym.formats import FormatName, get_format
 from toolgym.formats.base import action_problem
@@ -61,8 +68,17 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
         *,
         format: FormatName = "hermes",
         render_mode: str | None = None,
+        rewards: Mapping[str, float] | None = None,
+        turn_rewards: bool = False,
     ) -> None:
-        """Build an env over ``entries`` (from :func:`load_multi_turn`); Hermes format only."""
+        """Build an env over ``entries`` (from :func:`load_multi_turn`); Hermes format only.
+
+        ``rewards``: weights of the components ``completion`` and ``turns`` (default
+        ``{"completion": 1.0}``, BFCL's verdict); unnamed components get weight 0.
+        ``turn_rewards``: pay the ``turns`` weight as it is earned, ``weight / n_turns`` on the
+        step that ends each passing turn (the last step pays the rest, so the step rewards still
+        sum to the episode's weighted total).
+        """
         if not entries:
             raise ValueError("BFCLMultiTurnEnv needs at least one entry")
         if format != "hermes":
@@ -76,6 +92,8 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
         self._tasks_by_id = {t.id: t for t in self.tasks}
         self.tool_format = get_format(format)
         self.render_mode = render_mode
+        self.weights = reward_weights(rewards)
+        self.turn_rewards = turn_rewards
         self.action_space = Text(MAX_ACTION_CHARS)
         self.observation_space = Messages()
         self.entry: MultiTurnEntry = entries[0]
@@ -109,6 +127,7 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
         self._steps = 0
         self._decoded: list[list[list[str]]] = [[]]
         self._calls = 0
+        self._paid = 0.0
         self._messages = [
             {"role": "system", "content": self.tool_format.render_tools(self.tool_specs)}
         ]
@@ -141,6 +160,7 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
         )
         self.timings["parse"] += time.perf_counter() - start
         obs: list[dict[str, str]]
+        reward = 0.0
         if calls:
             results = self._run(calls)
             obs = [
@@ -150,6 +170,8 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             if self._steps > MAXIMUM_STEP_LIMIT:
                 return self._end(obs, "step_limit")
         else:
+            if self._turn + 1 < len(self.entry.raw["question"]):
+                reward = self._turn_reward()
             self._turn += 1
             self._steps = 0
             if self._turn >= len(self.entry.raw["question"]):
@@ -163,7 +185,7 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             "messages": copy_messages(self._messages),
             "reward_components": {},
         }
-        return copy_messages(obs), 0.0, False, False, info
+        return copy_messages(obs), reward, False, False, info
 
     def _run(self, calls: list[ToolCall]) -> list[str]:
         """Each call's result; only the calls :meth:`Session.refusal` accepts are run and scored."""
@@ -189,8 +211,13 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             start = time.perf_counter()
             verdict = bfcl_verdict(self.entry.raw, self._decoded, self.entry.ground_truth)
             self.timings["score"] += time.perf_counter() - start
+        passed = self._turns_passed(reason)
         self.close()
-        reward = float(bool(verdict.get("valid")))
+        components = {
+            "completion": float(bool(verdict.get("valid"))),
+            "turns": turn_fraction(passed),
+        }
+        reward = sum(self.weights[name] * value for name, value in components.items()) - self._paid
         verdict = json.loads(json.dumps(verdict, default=str))
         self._summary = {
             "task_id": self.entry.id,
@@ -198,6 +225,8 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             "end_reason": reason,
             "turns": self._turn,
             "calls": self._calls,
+            "reward_components": components,
+            "turns_passed": passed,
             "bfcl": verdict,
         }
         info = {
@@ -205,11 +234,33 @@ class BFCLMultiTurnEnv(gym.Env[list[dict[str, str]], str]):
             "turn": self._turn,
             "messages": copy_messages(self._messages),
             "end_reason": reason,
-            "reward_components": {"completion": reward},
+            "reward_components": dict(components),
             "toolgym": self.summary(),
             "bfcl": verdict,
         }
         return copy_messages(obs), reward, True, False, info
+
+    def _turn_reward(self) -> float:
+        """With ``turn_rewards``: the ``turns`` weight's share for the turn now ending, if it passes."""
+        weight, turns = self.weights["turns"], len(self.entry.ground_truth)
+        if not (self.turn_rewards and weight):
+            return 0.0
+        done = self._turn + 1
+        start = time.perf_counter()
+        passed = turn_results(self.entry.raw, self._decoded[:done], self.entry.ground_truth[:done])
+        self.timings["score"] += time.perf_counter() - start
+        reward = weight / turns if passed[-1] else 0.0
+        self._paid += reward
+        return reward
+
+    def _turns_passed(self, reason: str) -> list[bool]:
+        """Per turn, whether it passes BFCL's checks; a force-quit fails its turn and the rest."""
+        truth = self.entry.ground_truth
+        done = self._turn if reason == "step_limit" else len(truth)
+        start = time.perf_counter()
+        passed = turn_results(self.entry.raw, self._decoded[:done], truth[:done])
+        self.timings["score"] += time.perf_counter() - start
+        return passed + [False] * (len(truth) - done)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able summary of the last finished episode (entry, turns, calls, BFCL's verdict)."""
@@ -251,11 +302,21 @@ def make_bfcl_multi_turn_env(
     limit: int | None = None,
     render_mode: str | None = None,
     user: Any = None,
+    rewards: Mapping[str, float] | None = None,
+    turn_rewards: bool = False,
 ) -> BFCLMultiTurnEnv:
-    """The env of one multi-turn category (entry point of ``toolgym/BFCL-multi-turn-*-v0``)."""
+    """The env of one multi-turn category (entry point of ``toolgym/BFCL-multi-turn-*-v0``).
+
+    ``rewards`` weighs the components ``completion`` and ``turns``; ``turn_rewards`` pays the
+    ``turns`` weight turn by turn (see :class:`BFCLMultiTurnEnv`).
+    """
     if split != "test":
         raise ValueError(f"BFCL has only a test split (got split={split!r})")
     entries = load_multi_turn(category)
     return BFCLMultiTurnEnv(
-        entries[:limit] if limit is not None else entries, format=format, render_mode=render_mode
+        entries[:limit] if limit is not None else entries,
+        format=format,
+        render_mode=render_mode,
+        rewards=rewards,
+        turn_rewards=turn_rewards,
     )

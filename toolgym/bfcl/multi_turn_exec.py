@@ -35,7 +35,8 @@ def _utils() -> Any:
     return multi_turn_utils
 
 
-def _forget(model_name: str) -> None:
+def forget_instances(model_name: str) -> None:
+    """Drop the API instances bfcl-eval keeps as module globals for ``model_name``."""
     space = vars(_utils())
     for key in [k for k in space if k.startswith(model_name)]:
         del space[key]
@@ -111,7 +112,7 @@ class Session:
 
     def close(self) -> None:
         """Drop this session's instances from bfcl-eval's globals."""
-        _forget(self.model_name)
+        forget_instances(self.model_name)
 
 
 def bfcl_verdict(
@@ -132,7 +133,7 @@ def bfcl_verdict(
     except Exception as exc:  # untrusted calls must never crash an episode
         result = {"valid": False, "error_type": "toolgym:checker_error", "error_message": str(exc)}
     finally:
-        _forget(name)
+        forget_instances(name)
     return dict(result)
 
 
