@@ -1,7 +1,8 @@
 import json
+import keyword
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from toolgym.formats import get_format
@@ -74,8 +75,73 @@ def test_glm_round_trip_with_schema_types(call_list):
                 assert got.arguments[key] == json.loads(json.dumps(value))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(calls, min_size=1, max_size=4), st.text(max_size=30).filter(lambda t: "<" not in t))
+def test_pythonic_round_trip(call_list, thought):
+    fmt = get_format("pythonic")
+    names = [n for c in call_list for n in (c.name, *c.arguments)]
+    assume(not any(keyword.iskeyword(n) for n in names))  # such names cannot be written
+    text = f"<think>{thought}</think>\n" + fmt.render_calls(call_list)
+    parsed = fmt.parse(text, {})
+    assert parsed.errors == ()
+    assert list(parsed.calls) == call_list
+    assert parsed.reasoning == thought.strip() and parsed.content == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "calls", "content", "error"),
+    [
+        ("[f(a=1)] Done.", [("f", {"a": 1})], "Done.", None),
+        ("```python\n[f(a='x')]\n```", [("f", {"a": "x"})], "", None),
+        ("[m.f(a=-1.5, b=(1, 2), c={'k': None})]", [("m.f", {"a": -1.5, "b": [1, 2], "c": {"k": None}})], "", None),
+        ("Hello [f(a=1)]", [], "Hello [f(a=1)]", None),
+        ("Checking.\n[f(a=1)]\n  [g(b='x')] Don't worry.", [("f", {"a": 1}), ("g", {"b": "x"})], "Checking.\nDon't worry.", None),
+        ("[f(a=1)\n[g(b=2)]", [], "", "not valid Python"),
+        ("[]", [], "[]", None),
+        ("[f(1)]", [], "", "positional arguments are not allowed"),
+        ("[f(a=x)]", [], "", "argument 'a': 'x' is not a literal value"),
+        ("[f(a=1), g(**k)]", [("f", {"a": 1})], "", "'**' unpacking is not allowed"),
+        ("[f(a=1)", [], "", "not valid Python"),
+        ("[f(a=1) for f in g]", [], "", "expected a list of calls, got a ListComp"),
+        ("[f(a={1: 2})]", [], "", "dict keys must be strings"),
+        ("[f(a=b'x')]", [], "", "is not a literal value"),
+        ("[f(a=1, a=2)]", [], "", "is given twice"),
+        ("[f()(a=1)]", [], "", "the function must be a name"),
+    ],
+)  # fmt: skip
+def test_pythonic_parse_cases(text, calls, content, error):
+    parsed = get_format("pythonic").parse(text, {})
+    assert [(c.name, c.arguments) for c in parsed.calls] == calls
+    assert parsed.content == content
+    if error is None:
+        assert parsed.errors == ()
+    else:
+        assert len(parsed.errors) == 1 and error in parsed.errors[0], parsed.errors
+
+
+def test_pythonic_runs_no_code(tmp_path):
+    marker = tmp_path / "ran"
+    text = f"[f(a=open({str(marker)!r}, 'w').write('x'), b=__import__('os').getpid())]"
+    parsed = get_format("pythonic").parse(text, {})
+    assert parsed.calls == () and parsed.errors and not marker.exists()
+
+
+def test_pythonic_cannot_write_names_that_are_not_identifiers():
+    with pytest.raises(ValueError, match="'get-weather' is not a Python identifier"):
+        get_format("pythonic").render_calls([ToolCall(name="get-weather", arguments={})])
+
+
+def test_pythonic_limits_refuse_big_lists():
+    fmt = get_format("pythonic")
+    many = "[" + ", ".join("f(a=1)" for _ in range(65)) + "]"
+    assert fmt.parse(many, {}).refused
+    deep = "[f(a=" + "[" * 40 + "]" * 40 + ")]"
+    assert "nested too deeply" in fmt.parse(deep, {}).errors[0]
+
+
 FRAGMENTS = list("<>/{}\":, abtoolcal_kyvuehink\n") + [
     "<tool_call>", "</tool_call>", "<think>", "</think>", "<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>",
+    "[", "]", "(", ")", "=", "'", "f(", "search(query='x')", "```",
     '{"name": "search", "arguments": {"query": "x"}}',
 ]  # fmt: skip
 fragment_texts = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join)
@@ -84,10 +150,11 @@ fragment_texts = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join)
 @settings(max_examples=1000, deadline=None)
 @given(fragment_texts | st.text(max_size=200))
 def test_parsers_never_raise(text):
-    for name in ("hermes", "glm"):
+    for name in ("hermes", "glm", "pythonic"):
         parsed = get_format(name).parse(text, SPECS)
         assert isinstance(parsed.content, str)
-        if "<tool_call>" not in text and "</tool_call>" not in text and "<think>" not in text:
+        plain = "<tool_call>" not in text and "</tool_call>" not in text and "<think>" not in text
+        if plain and (name != "pythonic" or "(" not in text):
             assert parsed.errors == () and parsed.calls == ()
 
 

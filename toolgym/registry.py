@@ -73,8 +73,8 @@ class EnvSpec(BaseModel):
     )
     format: FormatName = Field(
         default="hermes",
-        description="How tools are shown and calls written: hermes (JSON in `<tool_call>`) or glm "
-        "(GLM-4.5's XML).",
+        description="How tools are shown and calls written: hermes (JSON in `<tool_call>`), glm "
+        "(GLM-4.5's XML) or pythonic (a Python list of calls, `[f(a=1)]`).",
     )
     user: UserConfig = Field(
         default_factory=UserConfig,

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import random
 import warnings
 
 import gymnasium as gym
@@ -44,7 +45,7 @@ def test_check_env(env_id):
 @pytest.mark.parametrize(
     "policy", [OraclePolicy, ExpertPolicy]
 )  # the expert labels DAgger's states
-@pytest.mark.parametrize("tool_format", ["hermes", "glm"])
+@pytest.mark.parametrize("tool_format", ["hermes", "glm", "pythonic"])
 @pytest.mark.parametrize("category", list(ENV_IDS))
 def test_the_oracle_scores_100_percent_on_every_entry(category, tool_format, policy):
     env = gym.make(ENV_IDS[category], split="test", format=tool_format)
@@ -159,6 +160,54 @@ def test_handler_is_a_parameter_and_toolgym_keeps_its_own_parser():
         make_bfcl_env("simple", handler="qwen", limit=1)
     with pytest.raises(ValueError, match="format='hermes' or handler='toolgym'"):
         make_bfcl_env("simple", format="glm", handler="hermes", limit=1)
+
+
+def test_the_prompting_handler_reads_bfcls_way_and_runs_no_code(tmp_path):
+    env = make_bfcl_env("simple", format="pythonic", limit=3)
+    assert env.handler == "prompting" and "Python list of calls" in env.system_prompt(env.tasks[1])
+    task_id = "simple_python_1"  # math.factorial(number=5)
+    for action, reward, well_formed in [
+        ("math.factorial(number=5)", 1.0, 1.0),  # BFCL adds the brackets
+        ("[math.factorial(number=4 + 1)]", 1.0, 1.0),  # an operator on literals is computed
+        ("[math.factorial(number=+5)]", 0.0, 1.0),  # BFCL negates any unary operand: -5
+        ("[math.factorial(5)]", 0.0, 1.0),  # positional arguments are dropped
+        ("```python\n[math.factorial(number=5)]\n```", 0.0, 1.0),  # "python" becomes a name
+        ("[math.factorial(number=5", 0.0, 0.0),  # opens like a call, fails: a format problem
+        ("I would call the factorial function.", 0.0, 1.0),  # a reply in words
+    ]:
+        _, _, (_, got, _, _, info) = first_step(env, task_id, action)
+        assert (got, info["reward_components"]["format"]) == (reward, well_formed), action
+    marker = tmp_path / "ran"
+    attack = f"[math.factorial(number=open({str(marker)!r}, 'w').write('x') + 5)]"
+    _, _, (_, got, _, _, info) = first_step(env, task_id, attack)
+    assert got == 0.0 and not marker.exists()  # BFCL would eval() this; toolgym refuses it
+    assert "literals only" in info["toolgym"]["format_errors"][0]
+    _, _, (_, got, *_) = first_step(env, task_id, "[math.factorial(number=9**9**9)]")
+    assert got == 0.0  # bounded: refused, not computed
+    odd = "[math.factorial(number=5, a=b'x', b=1j, c={(1, 2): 3})]"
+    _, _, (_, got, _, _, info) = first_step(env, task_id, odd)
+    assert got == 0.0 and json.dumps(info["toolgym"])  # odd Python values stay JSON-able
+    with pytest.raises(ValueError, match="format='pythonic' or handler='toolgym'"):
+        make_bfcl_env("simple", format="hermes", handler="prompting", limit=1)
+
+
+ODD_VALUES = ["b'x'", "1j", "(1, 2)", "{1, 2}", "{(1,): 2}", "{None: 1}", "...", "x", "f(1)", "g(k=1)", "a[0]", "+2.5", "-True", "[b'a', 1j]", "{'a': b'x'}", "2**10", "'a'*3", "{1: [2]}", "1e308*10", "None", "[None]"]  # fmt: skip
+
+
+@pytest.mark.parametrize("category", list(ENV_IDS))
+def test_odd_python_values_never_crash_the_prompting_env(category):
+    env = make_bfcl_env(category, format="pythonic", limit=40)
+    rng = random.Random(category)
+    for _ in range(150):
+        env.reset(options={"task_id": rng.choice(env.tasks).id})
+        calls = []
+        for _ in range(rng.randint(1, 3)):
+            function = rng.choice(env.tool_specs)["function"]
+            names = [*function["parameters"].get("properties", {}), "zz"]
+            chosen = rng.sample(names, rng.randint(0, len(names)))
+            calls.append(function["name"] + "(" + ", ".join(f"{n}={rng.choice(ODD_VALUES)}" for n in chosen) + ")")  # fmt: skip
+        _, reward, done, _, info = env.step("[" + ", ".join(calls) + "]")
+        assert done and reward in (0.0, 1.0) and json.dumps(info["toolgym"])
 
 
 def test_irrelevance_counts_a_decode_failure_as_no_call():

@@ -66,12 +66,18 @@ class Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 sys.meta_path.append(Stubs())
 from bfcl_eval.constants.enums import Language, ReturnFormat
 from bfcl_eval.eval_checker import eval_runner
+from bfcl_eval.model_handler.local_inference.qwen import QwenHandler
 from bfcl_eval.model_handler.local_inference.qwen_fc import QwenFCHandler
 
-MODEL = "Qwen_Qwen3-8B-FC"  # a QwenFCHandler model, named as BFCL's result files name it
-handler = object.__new__(QwenFCHandler)  # decode needs no state (no server, no client)
+# Per handler family: a model of it, named as BFCL's result files name it, and its handler
+# (decoding needs no state: no server, no client).
+HANDLERS = {
+    "hermes": ("Qwen_Qwen3-8B-FC", object.__new__(QwenFCHandler)),
+    "prompting": ("Qwen_Qwen3-8B", object.__new__(QwenHandler)),
+}
 for line in sys.stdin:
     row = json.loads(line)
+    MODEL, handler = HANDLERS[row["handler"]]
     response = types.SimpleNamespace(
         choices=[types.SimpleNamespace(text=row["text"])],
         usage=types.SimpleNamespace(prompt_tokens=0, completion_tokens=0),
@@ -147,19 +153,90 @@ def variants(env: BFCLEnv) -> dict[str, str]:
     return out
 
 
-def build_corpus(handler: str = "hermes") -> list[dict]:
-    """Every variant of every entry, with the env's verdict (``toolgym``) under ``handler``."""
+def py(value, bare: bool = False, plus: bool = False) -> str:
+    """A value as Python source; ``bare``: identifier strings as bare names; ``plus``: +numbers."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py(k)}: {py(v, bare, plus)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(py(v, bare, plus) for v in value) + "]"
+    if bare and isinstance(value, str) and value.isidentifier() and value not in ("True", "False", "None"):  # fmt: skip
+        return value
+    if plus and type(value) in (int, float) and value > 0:
+        return f"+{value!r}"
+    return repr(value)
+
+
+def pythonic(objects: list[dict], **kwargs) -> list[str]:
+    """Each call as ``name(key=value, ...)``."""
+    return [
+        f"{o['name']}(" + ", ".join(f"{k}={py(v, **kwargs)}" for k, v in o["arguments"].items()) + ")"
+        for o in objects
+    ]  # fmt: skip
+
+
+def prompting_variants(env: BFCLEnv) -> dict[str, str]:
+    """Messages for BFCL's prompting decoder: the gold list and its quirks (gold first)."""
+    objs = gold_objects(env)
+    calls = pythonic(objs)
+    gold = "[" + ", ".join(calls) + "]"
+    name = objs[0]["name"]
+    values = [v for o in objs for v in o["arguments"].values()]
+    number = next((v for v in values if type(v) is int and v > 1), None)
+    return {
+        "gold": gold,
+        "no_call": "I can't help with that using these tools.",
+        "empty_list": "[]",
+        "no_brackets": ", ".join(calls),
+        "trailing_comma": "[" + ", ".join(calls) + ",]",
+        "tuple_of_calls": "(" + ", ".join(calls) + ",)",
+        "set_of_calls": "{" + ", ".join(calls) + "}",
+        "fence_plain": "```\n" + gold + "\n```",
+        "fence_python": "```python\n" + gold + "\n```",
+        "quoted": "'" + gold + "'",
+        "text_before": "Sure: " + gold,
+        "text_after": gold + " Done.",
+        "newlines_around": "\n\n" + gold + "\n",
+        "tab_before": "\t" + gold,
+        "think_then_gold": "<think>\n[x(a=1)]\n</think>\n\n" + gold,
+        "gold_in_think": "<think>\n" + gold + "\n</think>\nNo call needed.",
+        "gold_twice": "[" + ", ".join(calls + calls) + "]",
+        "bare_name_strings": "[" + ", ".join(pythonic(objs, bare=True)) + "]",
+        "unary_plus_numbers": "[" + ", ".join(pythonic(objs, plus=True)) + "]",
+        "positional": f"[{name}(" + ", ".join(py(v) for v in objs[0]["arguments"].values()) + ")]",
+        "name_only": f"[{name}()]",
+        "kwargs_unpacked": f"[{name}(**{py(objs[0]['arguments'])})]",
+        "json_objects": json.dumps(objs),
+        "attribute_value": f"[{name}(x=math.pi)]",
+        "fstring_value": f"[{name}(x=f'{{1}}')]",
+        "lambda_value": f"[{name}(x=lambda: 1)]",
+        "binop_literals": gold if number is None else gold.replace(repr(number), f"{number - 1} + 1", 1),
+        "binop_name": gold if number is None else gold.replace(repr(number), f"{number} + zzz", 1),
+        "subscript_value": f"[{name}(x=a[0])]",
+        "call_value": f"[{name}(x=g(1), y=h(k=2))]",
+        "not_python": "[" + name + "(a=1]",
+    }  # fmt: skip
+
+
+def build_corpus(handler: str = "hermes", reading: str | None = None) -> list[dict]:
+    """Every variant of every entry for BFCL ``handler``, with the env's verdict (``toolgym``).
+
+    ``reading``: the env's handler if not ``handler`` itself (``"toolgym"``: the format's parser).
+    """
     rows = []
+    format, make_variants = {"hermes": ("hermes", variants), "prompting": ("pythonic", prompting_variants)}[handler]  # fmt: skip
     for category in ENV_IDS:
-        env = make_bfcl_env(category, limit=ENTRIES_PER_CATEGORY, handler=handler)
+        env = make_bfcl_env(
+            category, limit=ENTRIES_PER_CATEGORY, format=format, handler=reading or handler
+        )
         for task in env.tasks:
             env.reset(options={"task_id": task.id})
-            for kind, text in variants(env).items():
+            for kind, text in make_variants(env).items():
                 _, reward, *_ = env.step(text)
                 env.reset(options={"task_id": task.id})
                 rows.append(
                     {
                         "id": task.id,
+                        "handler": handler,
                         "category": CATEGORY_FILES[category],
                         "kind": kind,
                         "text": text,
@@ -174,7 +251,7 @@ def build_corpus(handler: str = "hermes") -> list[dict]:
 def official_verdicts(rows: list[dict], tmp_path: Path) -> list[bool]:
     script = tmp_path / "official_bfcl.py"
     script.write_text(OFFICIAL)
-    stdin = "".join(json.dumps({k: r[k] for k in ("id", "category", "text", "function", "possible")}) + "\n" for r in rows)  # fmt: skip
+    stdin = "".join(json.dumps({k: r[k] for k in ("id", "handler", "category", "text", "function", "possible")}) + "\n" for r in rows)  # fmt: skip
     done = subprocess.run(
         [sys.executable, str(script)], input=stdin, capture_output=True, text=True, timeout=120
     )
@@ -218,8 +295,47 @@ def test_toolgym_and_bfcl_eval_agree_on_every_message(corpus):
 def test_toolgym_own_parser_would_disagree(corpus):
     """The corpus can tell the readings apart: the format's own parser misses BFCL's verdicts."""
     rows, official = corpus
-    own = build_corpus(handler="toolgym")
+    own = build_corpus(reading="toolgym")
     differ = Counter(
         r["kind"] for r, bfcl in zip(own, official, strict=True) if r["toolgym"] != bfcl
     )
     assert {"extra_id", "gold_plus_list_block", "no_newlines_in_tags", "name_only"} <= set(differ)
+
+
+@pytest.fixture(scope="module")
+def prompting_corpus(tmp_path_factory) -> tuple[list[dict], list[bool]]:
+    rows = build_corpus("prompting")
+    official = official_verdicts(rows, tmp_path_factory.mktemp("bfcl_prompting"))
+    assert len(official) == len(rows)
+    return rows, official
+
+
+def test_the_prompting_handler_agrees_with_bfcl_eval_on_every_message(prompting_corpus):
+    """``format="pythonic"`` is scored as bfcl-eval scores ``Qwen/Qwen3-8B`` (prompt mode)."""
+    rows, official = prompting_corpus
+    passed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    wrong = []
+    for row, bfcl in zip(rows, official, strict=True):
+        total[row["kind"]] += 1
+        passed[row["kind"]] += bfcl
+        if row["toolgym"] != bfcl:
+            wrong.append((row["id"], row["kind"], bfcl, row["text"][:200]))
+    for kind in total:
+        print(f"{kind:24s} BFCL passes {passed[kind]}/{total[kind]}")
+    assert not wrong, wrong[:10]
+    n = ENTRIES_PER_CATEGORY
+    # Both verdicts occur where the quirks are: brackets added, fences, bare names, +numbers.
+    for kind in ("gold", "no_brackets", "trailing_comma", "fence_plain", "think_then_gold"):
+        assert passed[kind] == total[kind] - n, kind  # all but irrelevance (a call there fails)
+    for kind in ("no_call", "empty_list", "fence_python", "text_before", "text_after", "quoted"):
+        assert passed[kind] == n, kind  # decode failures or no call: only irrelevance passes
+    assert passed["bare_name_strings"] > n and passed["unary_plus_numbers"] < passed["gold"]
+    assert passed["binop_literals"] == passed["gold"]
+
+
+def test_the_pythonic_formats_own_parser_would_disagree(prompting_corpus):
+    rows, official = prompting_corpus
+    own = build_corpus("prompting", reading="toolgym")
+    differ = {r["kind"] for r, bfcl in zip(own, official, strict=True) if r["toolgym"] != bfcl}
+    assert {"fence_python", "text_after", "bare_name_strings", "unary_plus_numbers"} <= differ

@@ -166,19 +166,21 @@ def native_round_trip(env):
     return respond
 
 
-@pytest.mark.parametrize("fmt", ["hermes", "glm"])
+@pytest.mark.parametrize("fmt", ["hermes", "glm", "pythonic"])
 def test_native_mode_round_trips_tool_calls(server, policy_for, fmt):
     env = make_env(format=fmt)
     server.responder = native_round_trip(env)
     result = play(env, policy_for(tool_mode="native"), task_id=PARALLEL_TASK)
     assert (result.total_reward, result.end_reason, result.steps) == (1.0, "answered", 2)
     action = result.messages[2]["content"]
-    assert action.startswith("Checking both.\n<tool_call>")  # content first, then the calls
+    assert action.startswith(
+        "Checking both.\n" + get_format(fmt).render_calls(env.unwrapped.task.step_calls[0])[:5]
+    )
     parsed = get_format(fmt).parse(action, {})
     assert len(parsed.calls) == 2 and not parsed.errors
 
 
-@pytest.mark.parametrize("fmt", ["hermes", "glm"])
+@pytest.mark.parametrize("fmt", ["hermes", "glm", "pythonic"])
 def test_native_invalid_arguments_are_scored_as_malformed(server, policy_for, fmt):
     def respond(request):
         assert all(m["role"] != "tool" for m in request["messages"])  # no orphan tool results
@@ -193,7 +195,7 @@ def test_native_invalid_arguments_are_scored_as_malformed(server, policy_for, fm
     assert "2026-03-0" in result.messages[2]["content"]
 
 
-@pytest.mark.parametrize("fmt", ["hermes", "glm"])
+@pytest.mark.parametrize("fmt", ["hermes", "glm", "pythonic"])
 @pytest.mark.parametrize(
     "raw",
     [
@@ -233,7 +235,7 @@ json_values = st.recursive(
         max_size=3,
     ),
     content=st.none() | st.text(max_size=20),
-    fmt=st.sampled_from(["hermes", "glm"]),
+    fmt=st.sampled_from(["hermes", "glm", "pythonic"]),
 )
 def test_render_native_reply_never_raises(calls, content, fmt):
     reply = Completion(content or "", tuple(calls), None, 0, 0, 0.0, 1)

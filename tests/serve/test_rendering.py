@@ -26,7 +26,7 @@ ENV_ID = "toolgym/Search-v0"
 
 
 # ------------------------------------------------------------------------------------ rendering
-@pytest.mark.parametrize("fmt", ["hermes", "glm"])
+@pytest.mark.parametrize("fmt", ["hermes", "glm", "pythonic"])
 def test_tools_in_the_request_reach_the_system_prompt(tiny_model, fmt):
     engine = ChatEngine(*tiny_model, tool_format=fmt)
     request = ChatCompletionRequest(model="m", messages=HELLO, tools=[SEARCH_SPEC])
@@ -39,7 +39,7 @@ def test_tools_in_the_request_reach_the_system_prompt(tiny_model, fmt):
     assert "search_articles" not in engine.render(hidden)
 
 
-@pytest.mark.parametrize("fmt", ["hermes", "glm"])
+@pytest.mark.parametrize("fmt", ["hermes", "glm", "pythonic"])
 def test_a_native_request_renders_exactly_the_env_prompt(tiny_model, fmt):
     """OpenAIPolicy's native protocol of an oracle episode renders as the env's own text would."""
     env = gym.make(ENV_ID, split="test", format=fmt)
@@ -56,7 +56,7 @@ def test_a_native_request_renders_exactly_the_env_prompt(tiny_model, fmt):
     assert engine.render(request) == engine.chat.render(history, add_generation_prompt=True)
 
 
-@pytest.mark.parametrize("fmt", ["hermes", "glm"])
+@pytest.mark.parametrize("fmt", ["hermes", "glm", "pythonic"])
 def test_text_before_calls_and_tool_names_round_trip(fmt):
     tool_format = get_format(fmt)
     calls = [ToolCall(name="search_articles", arguments={"query": "Zel", "k": 2})] * 2

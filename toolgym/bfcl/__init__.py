@@ -3,7 +3,8 @@
 ``gymnasium.make("toolgym/BFCL-simple-v0")`` (also ``-multiple-``, ``-parallel-``,
 ``-parallel-multiple-``, ``-irrelevance-``) plays one BFCL entry per episode: the agent answers the
 user's question with one message, read the way BFCL's handler family reads it
-(:mod:`toolgym.bfcl.decode`; ``handler="hermes"``) and scored by BFCL's AST matching rules. The data
+(:mod:`toolgym.bfcl.decode`; ``handler="hermes"`` with ``format="hermes"``, the default, or
+``handler="prompting"`` with ``format="pythonic"``) and scored by BFCL's AST matching rules. The data
 comes from the ``bfcl-eval`` package (``pip install --no-deps bfcl-eval==2026.3.23``), read as JSON
 when an env is built; registering the ids needs nothing installed.
 

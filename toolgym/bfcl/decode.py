@@ -10,6 +10,9 @@ that decoder's quirks. This module re-implements (written anew, not copied) the 
   ``</think>``, leading newlines stripped), ``QwenFCHandler._extract_tool_calls`` (the blocks) and
   ``QwenFCHandler.decode_ast`` (blocks -> calls, or a decode failure).
 
+- ``"prompting"``: BFCL's decoder for prompting models asked for ``[func(param=value)]``
+  (``QwenHandler``, ``default_decode_ast_prompting``): see :mod:`toolgym.bfcl.decode_prompting`.
+
 Hermes rules, in BFCL's terms:
 
 - A block is exactly ``<tool_call>\\n...\\n</tool_call>`` (the newlines inside the tags are
@@ -34,10 +37,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from toolgym.bfcl.decode_prompting import DecodeFailure, decode_prompting, looks_like_a_call
 from toolgym.tooling import ToolCall
 
 #: The BFCL handler families whose decoding toolgym reproduces.
-BFCLHandler = Literal["hermes"]
+BFCLHandler = Literal["hermes", "prompting"]
 HANDLERS: tuple[str, ...] = get_args(BFCLHandler)
 
 # QwenFCHandler._extract_tool_calls: non-greedy, across lines, newlines inside the tags required.
@@ -53,22 +57,25 @@ class Decoded:
         error: Why the message failed to decode (BFCL's decoder raised), else ``None``.
         skipped: Blocks BFCL skipped silently (not valid JSON), with the JSON error.
         stray_tags: ``<tool_call>`` tags that opened no block BFCL could see (e.g. no newline).
+        reply: The message failed to decode but is a reply in words, not a broken call
+            (prompting handler: BFCL's decoder rejects any text that is not a call list).
     """
 
     calls: tuple[ToolCall, ...] = ()
     error: str | None = None
     skipped: tuple[str, ...] = field(default_factory=tuple)
     stray_tags: int = 0
+    reply: bool = False
 
     @property
     def well_formed(self) -> bool:
-        """Decoded with nothing skipped and no tag BFCL ignored."""
-        return self.error is None and not self.skipped and self.stray_tags == 0
+        """Decoded (or a reply in words) with nothing skipped and no tag BFCL ignored."""
+        return (self.error is None or self.reply) and not self.skipped and self.stray_tags == 0
 
     @property
     def problems(self) -> list[str]:
         """Human-readable reasons the message is not well formed (empty when it is)."""
-        out = [] if self.error is None else [self.error]
+        out = [] if self.error is None or self.reply else [self.error]
         out += self.skipped
         if self.stray_tags:
             out.append(
@@ -94,9 +101,18 @@ def decode_message(message: str, handler: BFCLHandler = "hermes") -> Decoded:
     Raises:
         ValueError: ``handler`` is not one of :data:`HANDLERS`.
     """
-    if handler != "hermes":
-        raise ValueError(f"unknown BFCL handler {handler!r}; known: {', '.join(HANDLERS)}")
-    return _decode_hermes(kept_text(message))
+    if handler == "hermes":
+        return _decode_hermes(kept_text(message))
+    if handler == "prompting":
+        return _decode_prompting(kept_text(message))
+    raise ValueError(f"unknown BFCL handler {handler!r}; known: {', '.join(HANDLERS)}")
+
+
+def _decode_prompting(text: str) -> Decoded:
+    try:
+        return Decoded(calls=tuple(decode_prompting(text)))
+    except DecodeFailure as exc:
+        return Decoded(error=str(exc), reply=not looks_like_a_call(text))
 
 
 def _decode_hermes(text: str) -> Decoded:

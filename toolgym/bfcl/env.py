@@ -3,7 +3,8 @@
 ``reset`` shows the system prompt (the entry's system message, if any, then its tools rendered by
 the tool format) and the user question. ``step(text)`` reads the calls in ``text`` the way BFCL's
 ``handler`` family does (:mod:`toolgym.bfcl.decode`; ``"hermes"``: BFCL's Hermes-style FC
-handler), scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the episode:
+handler, for ``format="hermes"``; ``"prompting"``: BFCL's decoder of prompting models'
+``[func(param=value)]`` lists, for ``format="pythonic"``), scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the episode:
 
 - ``reward`` = ``completion``: 1.0 if the calls match a possible answer (for irrelevance: if no
   call was made), else 0.0.
@@ -12,12 +13,15 @@ handler), scores them with :func:`toolgym.bfcl.matcher.match_calls` and ends the
   ``format``: 1.0 when the message is well-formed; ``num_calls``), ``end_reason`` ``"answered"``
   and ``toolgym`` (a summary with the matcher's verdict as ``bfcl_reason``).
 
-BFCL's reading decides the score: a block that is not JSON is skipped, a block of other JSON
+BFCL's reading decides the score. Hermes: a block that is not JSON is skipped, a block of other JSON
 (``[1, 2]``) or without ``"name"``/``"arguments"`` fails the whole message (0, or "no call" on
 irrelevance, which then passes), extra keys are ignored, and a block needs the newlines inside its
-tags. The ``format`` component is 1.0 only when BFCL read every ``<tool_call>`` tag cleanly.
+tags; the ``format`` component is 1.0 only when BFCL read every ``<tool_call>`` tag cleanly.
+Prompting: the whole message must decode as a Python list of calls (positional arguments are
+dropped, a bare name is read as its string, ...; :mod:`toolgym.bfcl.decode_prompting`), else it
+fails to decode; ``format`` is 0.0 only for a message that opens like a call and fails.
 ``handler="toolgym"`` scores with the tool format's own parser instead (the only choice for
-formats other than ``hermes``; such a score is not a BFCL number). A message over
+``glm``; such a score is not a BFCL number). A message over
 ``MAX_ACTION_CHARS`` or not valid Unicode is refused unread and counts as a decode failure.
 """
 
@@ -33,6 +37,7 @@ import gymnasium as gym
 
 from toolgym.bfcl.data import BFCLEntry, load_category
 from toolgym.bfcl.decode import HANDLERS, BFCLHandler, decode_message
+from toolgym.bfcl.decode_prompting import jsonable
 from toolgym.bfcl.matcher import MatchResult, match_calls
 from toolgym.episode import copy_messages
 from toolgym.formats import FormatName, get_format
@@ -46,9 +51,16 @@ MAX_ACTION_CHARS = 32_768
 HandlerName = BFCLHandler | Literal["toolgym"]
 
 
+#: The tool format whose syntax each BFCL handler family reads.
+HANDLER_FORMATS: dict[str, str] = {"hermes": "hermes", "prompting": "pythonic"}
+
+
 def default_handler(format: FormatName) -> HandlerName:
-    """The handler family an env uses when none is named: BFCL's own for ``hermes``."""
-    return "hermes" if format == "hermes" else "toolgym"
+    """The handler family an env uses when none is named: BFCL's own for its format, if any."""
+    for handler, handler_format in HANDLER_FORMATS.items():
+        if format == handler_format:
+            return handler  # type: ignore[return-value]
+    return "toolgym"
 
 
 class BFCLEnv(gym.Env[list[dict[str, str]], str]):
@@ -69,8 +81,9 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
         Args:
             entries: The BFCL entries to draw episodes from.
             format: Tool-call format the agent must use.
-            handler: BFCL handler family whose decoder reads the message (``"hermes"``), or
-                ``"toolgym"`` for the format's own parser; default: :func:`default_handler`.
+            handler: BFCL handler family whose decoder reads the message (``"hermes"``,
+                ``"prompting"``), or ``"toolgym"`` for the format's own parser; default:
+                :func:`default_handler`.
             render_mode: ``"ansi"`` to get the conversation as text from ``render()``.
         """
         if not entries:
@@ -81,10 +94,11 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
                 f"BFCLEnv: unknown handler {handler!r}; use one of {', '.join(HANDLERS)} "
                 "or 'toolgym'"
             )
-        if handler == "hermes" and format != "hermes":
+        wanted = HANDLER_FORMATS.get(handler)
+        if wanted is not None and format != wanted:
             raise ValueError(
-                f"BFCLEnv: handler='hermes' reads Hermes <tool_call> blocks, but format={format!r} "
-                "asks the agent for another syntax; use format='hermes' or handler='toolgym'"
+                f"BFCLEnv: handler={handler!r} reads the {wanted!r} syntax, but format={format!r} "
+                f"asks the agent for another; use format={wanted!r} or handler='toolgym'"
             )
         self.handler: HandlerName = handler
         self.entries = {e.task.id: e for e in entries}
@@ -196,7 +210,7 @@ class BFCLEnv(gym.Env[list[dict[str, str]], str]):
             "final_answer": parsed.content,
             "turns": 1,
             "calls": len(parsed.calls),
-            "calls_made": [c.model_dump() for c in parsed.calls],
+            "calls_made": [jsonable(c.model_dump()) for c in parsed.calls],
             "format_errors": list(parsed.errors),
             "bfcl_reason": result.reason,
         }

@@ -1,13 +1,18 @@
-"""Tool-call formats by name: ``get_format("hermes")``, ``get_format("glm")``."""
+"""Tool-call formats by name: ``get_format("hermes")``, ``"glm"``, ``"pythonic"``."""
 
 from typing import Literal
 
 from toolgym.formats.base import ParsedTurn, ToolFormat
 from toolgym.formats.glm import GLMFormat
 from toolgym.formats.hermes import HermesFormat
+from toolgym.formats.pythonic import PythonicFormat
 
-FormatName = Literal["hermes", "glm"]
-FORMATS: dict[str, ToolFormat] = {"hermes": HermesFormat(), "glm": GLMFormat()}
+FormatName = Literal["hermes", "glm", "pythonic"]
+FORMATS: dict[str, ToolFormat] = {
+    "hermes": HermesFormat(),
+    "glm": GLMFormat(),
+    "pythonic": PythonicFormat(),
+}
 
 
 def get_format(name: str) -> ToolFormat:
@@ -24,6 +29,7 @@ __all__ = [
     "GLMFormat",
     "HermesFormat",
     "ParsedTurn",
+    "PythonicFormat",
     "ToolFormat",
     "get_format",
 ]

@@ -72,6 +72,14 @@ class ToolFormat(Protocol):
         """The assistant text that makes ``calls`` (used by the oracle and for SFT data)."""
         ...
 
+    def render_malformed(self, name: Any, arguments: str) -> str:
+        """Text for a call that arrived unreadable, which :meth:`parse` reports as an error.
+
+        An OpenAI-style native call without a name, or whose ``arguments`` are not a JSON object
+        (or that this format cannot write): never read back as a call.
+        """
+        ...
+
     def parse(
         self,
         text: str,
@@ -210,6 +218,15 @@ def extract_blocks(text: str, open_tag: str, close_tag: str) -> tuple[list[str],
     if close_tag in rest:
         errors.append(f"stray {close_tag} without a matching {open_tag}")
     return bodies, rest, errors
+
+
+def malformed_json_block(name: Any, arguments: str) -> str:
+    """A ``<tool_call>`` block whose ``arguments`` is a JSON string: no tagged format accepts it.
+
+    ``<`` is escaped inside the JSON, so the text can never close the block early.
+    """
+    body = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+    return "<tool_call>\n" + body.replace("<", "\\u003c") + "\n</tool_call>"
 
 
 def tools_json_lines(specs: Sequence[Mapping[str, Any]]) -> str:

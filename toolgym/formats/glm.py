@@ -15,6 +15,7 @@ from toolgym.formats.base import (
     ParsedTurn,
     ParseLimits,
     json_limit_problem,
+    malformed_json_block,
     parse_message,
     tools_json_lines,
 )
@@ -56,6 +57,10 @@ class GLMFormat:
     def render_calls(self, calls: Sequence[ToolCall]) -> str:
         """One ``<tool_call>`` block per call with one key/value pair per argument."""
         return "\n".join(_render_call(c) for c in calls)
+
+    def render_malformed(self, name: Any, arguments: str) -> str:
+        """A block whose ``arguments`` is a string: :meth:`parse` reports it, never runs it."""
+        return malformed_json_block(name, arguments)
 
     def parse(
         self,

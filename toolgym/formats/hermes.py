@@ -12,6 +12,7 @@ from toolgym.formats.base import (
     ParsedTurn,
     ParseLimits,
     json_limit_problem,
+    malformed_json_block,
     parse_message,
     tools_json_lines,
 )
@@ -52,6 +53,10 @@ class HermesFormat:
             f"\n{CLOSE}"
             for c in calls
         )
+
+    def render_malformed(self, name: Any, arguments: str) -> str:
+        """A block whose ``arguments`` is a string: :meth:`parse` reports it, never runs it."""
+        return malformed_json_block(name, arguments)
 
     def parse(
         self,

@@ -85,18 +85,24 @@ def _unanswered(pending: deque[str]) -> list[Message]:
 def render_native_reply(completion: Completion, tool_format: ToolFormat) -> str:
     """The reply's content, then its native tool calls in the env's text format.
 
-    A call whose ``arguments`` are not a JSON object (or that lacks a name) is written as a
-    ``<tool_call>`` block that no format accepts, so the env scores it as malformed.
+    A call whose ``arguments`` are not a JSON object (or that lacks a name) is written with the
+    format's ``render_malformed``, which its parser reports, so the env scores it as malformed.
     """
     parts = [completion.text.rstrip()] if completion.text.strip() else []
     for raw in completion.tool_calls:
         call = _tool_call(raw)
-        parts.append(tool_format.render_calls([call]) if isinstance(call, ToolCall) else call)
+        if isinstance(call, ToolCall):
+            try:
+                parts.append(tool_format.render_calls([call]))
+                continue
+            except ValueError:  # a name this format cannot write (pythonic: not an identifier)
+                call = (call.name, json.dumps(call.arguments, ensure_ascii=False))
+        parts.append(tool_format.render_malformed(*call))
     return "\n".join(parts)
 
 
-def _tool_call(raw: Any) -> ToolCall | str:
-    """A native tool call as a ToolCall, or as malformed text when it is not a valid one."""
+def _tool_call(raw: Any) -> ToolCall | tuple[Any, str]:
+    """A native tool call as a ToolCall, or as ``(name, raw arguments)`` when it is not valid."""
     function = raw.get("function") if isinstance(raw, dict) else None
     function = function if isinstance(function, dict) else {}
     name, arguments = function.get("name"), function.get("arguments")
@@ -107,6 +113,4 @@ def _tool_call(raw: Any) -> ToolCall | str:
             pass
     if isinstance(name, str) and name and isinstance(arguments, dict):
         return ToolCall(name=name, arguments=arguments)
-    raw_arguments = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    body = json.dumps({"name": name, "arguments": raw_arguments}, ensure_ascii=False)
-    return "<tool_call>\n" + body.replace("<", "\\u003c") + "\n</tool_call>"
+    return name, arguments if isinstance(arguments, str) else json.dumps(arguments)
