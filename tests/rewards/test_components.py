@@ -9,10 +9,12 @@ from toolgym.rewards import Rubric
 from toolgym.rewards.components import (
     completion,
     completion_check,
+    length,
     outputs,
     state_match,
     step_match,
     toolrl,
+    toolrl_coarse,
     valid_calls,
     well_formed,
 )
@@ -86,6 +88,37 @@ def test_toolrl_against_the_open_gold_steps():
     assert toolrl(turn([wrong_id], ["wrong"], [[A]])) == pytest.approx(2.0)
 
 
+def test_toolrl_coarse_pays_exact_matches_only():
+    wrong_id = ToolCall(name="a", arguments={"x": 2})  # fine: R_correct 1 (name and key right)
+    assert toolrl(turn([wrong_id], ["wrong"], [[A]])) == pytest.approx(2.0)
+    assert toolrl_coarse(turn([wrong_id], ["wrong"], [[A]])) == -2.0  # 1 + (-3): no partial credit
+    assert toolrl_coarse(turn([A], open_steps=[[A], [B]])) == 4.0  # exact: 1 + 3, as fine
+    assert toolrl_coarse(turn([A, B], open_steps=[[A], [B]])) == 4.0
+    half = ToolCall(name="b", arguments={"y": [1, 2]})  # right call, but only half the open step
+    assert toolrl(turn([half], open_steps=[[A, B]])) < 4.0
+    assert toolrl_coarse(turn([half], open_steps=[[A, B]])) == -2.0
+    # the cases without calls are the fine reward's (there is nothing to grade partially)
+    for case in [
+        turn([B], ["extra_read"], [[A]]),
+        turn([B], ["wrong"], []),
+        turn([], errors=["x"], open_steps=[[A]]),
+        turn([], talk="answered", talk_correct=True),
+        turn([], talk="answered", talk_correct=False, open_steps=[[A]]),
+        turn([], talk="replied", open_steps=[[A]]),
+    ]:
+        assert toolrl_coarse(case) == toolrl(case)
+
+
+def test_length_bonus_counts_text_outside_the_calls():
+    def written(content, reasoning=None):
+        return Turn(0, "...", ParsedTurn(content, reasoning, (A,), ()))
+
+    assert length(written("")) == 0.0  # a bare call writes nothing
+    assert length(written("x" * 50)) == 0.25  # 50 of the 200-character target
+    assert length(written("x" * 30, reasoning="y" * 70)) == 0.5  # reasoning counts too
+    assert length(written("x" * 1000)) == 1.0  # capped
+
+
 def test_valid_calls():
     bad = CallOutcome(A, error="unknown tool", error_kind="unknown_tool")
     domain = CallOutcome(B, error="sold out", error_kind="tool_error")
@@ -147,7 +180,14 @@ def test_completion_and_its_reasons():
 def test_rubric_weights_and_logging():
     rubric = Rubric({"completion": 1.0, "format": 0.1})
     comps = rubric.score_turn(turn([A], open_steps=[[A]]))
-    assert set(comps) == {"format", "step_match", "toolrl", "valid_calls"}
+    assert set(comps) == {
+        "format",
+        "step_match",
+        "toolrl",
+        "toolrl_coarse",
+        "length",
+        "valid_calls",
+    }
     assert rubric.total(comps) == pytest.approx(0.1)
     ep = rubric.score_episode(episode())
     assert ep["completion"] == 1.0 and ep["num_turns"] == 1.0

@@ -56,6 +56,20 @@ def toolrl(turn: Turn) -> float:
       anything (a confirmation) earns 0; a premature or wrong answer earns R_format - 3; a
       malformed turn with open gold calls earns -3.
     """
+    return _toolrl(turn, coarse=False)
+
+
+@step_reward("toolrl_coarse")
+def toolrl_coarse(turn: Turn) -> float:
+    """ToolRL's coarse ablation: as ``toolrl``, with R_correct of calls binary (3 if exact, else -3).
+
+    No partial credit for the right tool name or parameter names: a turn's calls earn +3 only
+    when they match an open gold step (union) exactly, as ``toolrl`` scores it at its maximum.
+    """
+    return _toolrl(turn, coarse=True)
+
+
+def _toolrl(turn: Turn, *, coarse: bool) -> float:
     gold, fmt = turn.gold, float(turn.parsed.well_formed)
     if turn.calls:
         scored = [
@@ -67,7 +81,10 @@ def toolrl(turn: Turn) -> float:
             return 0.0
         if not gold.open_steps:
             return fmt - 3.0
-        return fmt + best_open_correctness(scored, gold.open_steps)
+        correct = best_open_correctness(scored, gold.open_steps)
+        if coarse:
+            correct = 3.0 if correct >= 3.0 - 1e-9 else -3.0
+        return fmt + correct
     if gold.talk == "replied":
         return 0.0
     if gold.talk == "none":
@@ -92,6 +109,19 @@ def best_open_correctness(
     return max(
         toolrl_correctness(predicted, [c for step in subset for c in step]) for subset in subsets
     )
+
+
+LENGTH_TARGET_CHARS = 200
+
+
+@step_reward("length")
+def length(turn: Turn) -> float:
+    """ToolRL's length bonus: min(characters of text outside the calls / 200, 1) (reasoning too).
+
+    Pays for writing, not for being right: the ToolRL paper reports it hurts; weigh it with care.
+    """
+    written = (turn.parsed.reasoning or "") + turn.parsed.content
+    return min(len(written) / LENGTH_TARGET_CHARS, 1.0)
 
 
 @step_reward("valid_calls")
