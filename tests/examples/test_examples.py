@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 import torch
 
+from toolgym.train.experiments import slug
 from toolgym.train.losses import k3_kl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -41,7 +42,12 @@ def all_finite(figures: dict[str, dict[str, float]]) -> bool:
     return all(math.isfinite(v) for row in figures.values() for v in row.values())
 
 
-@pytest.mark.parametrize("name", ["minimal_reinforce_k3", "bandit_reinforce_vs_thompson"])
+GRPO_EXAMPLES = ["grpo_baselines", "masking_matters", "toolrl_rewards"]
+
+
+@pytest.mark.parametrize(
+    "name", ["minimal_reinforce_k3", "bandit_reinforce_vs_thompson", *GRPO_EXAMPLES]
+)
 def test_help_exits_zero(name: str) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / f"{name}.py"), "--help"],
@@ -126,3 +132,79 @@ def test_reinforce_step_moves_toward_rewarded_arm(bandit: ModuleType) -> None:
     # grad of log softmax at arm 0 with equal logits is (1 - 0.5, -0.5); lr * A = 0.1 * 2
     bandit.reinforce_step(logits, torch.tensor([2.0]), torch.tensor([0]), lr=0.1)
     assert torch.allclose(logits.detach(), torch.tensor([[0.1, -0.1]]))
+
+
+# the GRPO examples (3-5): toolgym's Trainer on a toolgym suite, here with the tiny random model
+
+TINY = {"model": "tiny", "freeze_layers": 0, "steps": 2, "eval_tasks": 2, "max_new_tokens": 6,
+        "seeds": [0]}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", GRPO_EXAMPLES)
+def test_grpo_example_tiny_run_writes_plot_and_json(name: str, tmp_path: Path) -> None:
+    example = load(name)
+    figures = example.main(example.Args(**TINY, out=str(tmp_path)))
+    assert (tmp_path / "plot.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "figures.json").read_text())["figures"] == figures
+    assert list(figures["variants"]) == list(example.VARIANTS)
+    for name, row in figures["variants"].items():
+        assert row["seeds"] == 1 and 0.0 <= row["held_out_mean"] <= 1.0, name
+        run = tmp_path / slug(name) / "seed-0"
+        saved = json.loads((run / "config.json").read_text())
+        assert saved["init"] == str(tmp_path / "start") and saved["algo"] == "grpo"
+
+
+def test_grpo_baselines_variants_are_the_three_advantages() -> None:
+    from toolgym.train.algos.pg import ADVANTAGES
+    from toolgym.train.config import TrainConfig
+
+    example = load("grpo_baselines")
+    rewards = torch.tensor([1.0, 0.0, 0.0, 0.0])  # mean 0.25, sample std 0.5
+    expected = {
+        "mean/std (GRPO)": ([1.5, -0.5, -0.5, -0.5], "sequence_mean"),
+        "mean only": ([0.75, -0.25, -0.25, -0.25], "sequence_mean"),
+        "Dr. GRPO": ([0.75, -0.25, -0.25, -0.25], "constant"),
+    }
+    assert list(example.VARIANTS) == list(expected)
+    for name, fields in example.VARIANTS.items():
+        config = TrainConfig(algo="grpo", group_size=4, **fields)
+        advantages, aggregation = expected[name]
+        got = ADVANTAGES["grpo"](rewards, config)
+        assert torch.allclose(got, torch.tensor(advantages), atol=1e-5), name
+        assert config.aggregation == aggregation
+
+
+def test_every_token_trainer_trains_on_observations_with_their_behaviour_logprobs(
+    tmp_path: Path,
+) -> None:
+    from toolgym.train.config import TrainConfig
+    from toolgym.train.loop import Trainer
+
+    example = load("masking_matters")
+    fields = {"env": "toolgym/SearchLookup-v0", "model": "tiny", "algo": "grpo",
+              "tasks_per_step": 2, "group_size": 2, "max_new_tokens": 6, "eval_tasks": 1}  # fmt: skip
+    plain = Trainer(TrainConfig(**fields, out=tmp_path / "a"), progress=False)
+    tasks = plain.train_tasks[:2]
+    usual = plain.rollout(tasks)
+    every = example.EveryTokenTrainer(TrainConfig(**fields, out=tmp_path / "b"), progress=False)
+    widened = every.rollout(tasks)
+    batch, base = widened.batch, usual.batch
+    assert torch.equal(batch.input_ids, base.input_ids)  # same seed: the same episodes
+    expected_mask = base.attention_mask.clone()
+    expected_mask[:, 0] = 0
+    assert torch.equal(batch.loss_mask, expected_mask)
+    assert batch.loss_mask.sum() > 3 * base.loss_mask.sum()  # prompt and tool results too
+    generated = base.loss_mask.bool()
+    assert torch.allclose(batch.old_logprobs[generated], base.old_logprobs[generated], atol=1e-4)
+    observed = batch.loss_mask.bool() & ~generated
+    assert (batch.old_logprobs[observed] < 0).all()  # scored, not left at 0
+    assert torch.equal(widened.rewards, usual.rewards)
+
+
+def test_toolrl_variants_name_registered_components() -> None:
+    from toolgym.rewards.registry import EPISODE_REWARDS, STEP_REWARDS
+
+    example = load("toolrl_rewards")
+    for fields in example.VARIANTS.values():
+        assert set(fields["rewards"]) <= set(STEP_REWARDS) | set(EPISODE_REWARDS)
+    assert example.VARIANTS["fine + length bonus"]["rewards"] == {"toolrl": 1.0, "length": 1.0}

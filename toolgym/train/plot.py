@@ -81,3 +81,45 @@ def plot_recipe(
 
 def _rows(metrics_path: Path) -> list[dict]:
     return [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+
+
+def plot_bands(
+    curves: dict[str, list[list[tuple[float, float]]]],
+    png_path: Path,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    baseline: tuple[str, float] | None = None,
+) -> Path:
+    """One line per label: the mean over seeds of its (x, y) curves, with a +- 1 std band.
+
+    Every seed's curve of a label must have the same x values (the same steps); ``baseline``
+    draws a labelled horizontal line (e.g. the starting checkpoint's success).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for label, runs in curves.items():
+        xs = [x for x, _ in runs[0]]
+        if any([x for x, _ in run] != xs for run in runs):
+            raise ValueError(f"plot_bands: the seeds of {label!r} were logged at different x")
+        ys = np.array([[y for _, y in run] for run in runs])
+        mean, std = ys.mean(axis=0), ys.std(axis=0)
+        (line,) = axis.plot(xs, mean, "o-", label=f"{label} ({len(runs)} seeds)")
+        axis.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    if baseline is not None:
+        axis.axhline(baseline[1], color="black", linestyle="--", alpha=0.5, label=baseline[0])
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=120)
+    plt.close(figure)
+    return png_path
