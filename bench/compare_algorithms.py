@@ -6,9 +6,12 @@
 2. Each algorithm trains from that checkpoint until it has used ``--rollouts`` env episodes
    (sampled rollouts; for ``sft``, oracle demonstrations), ``--per-step`` per step, and is
    evaluated greedily on the same ``--eval-tasks`` held-out tasks every ``--eval-every`` steps.
-3. ``comparison.md`` / ``comparison.json``: held-out success after the budget (and the best seen),
-   training wall time (rollouts + updates, evaluations excluded), generated tokens; and
-   ``comparison.png``: success against rollouts, one line per algorithm.
+3. ``--seeds``: every algorithm runs once per seed (``OUT/<algo>/seed-<k>/``), all from the one
+   starting checkpoint, so the spread is the training's own (sampling, task order).
+4. ``comparison.md`` / ``comparison.json``: held-out success after the budget (mean +- std over
+   seeds, each seed's, and the best seen), training wall time (rollouts + updates, evaluations
+   excluded), generated tokens; and ``comparison.png``: held-out success against rollouts, one
+   line per algorithm with a band of +- 1 std over seeds.
 
 Same env, rewards, model, sampling temperature, token budgets, frozen layers and seed for all;
 what differs per algorithm (group size, learning rate) is in ``SETTINGS`` and in the table.
@@ -17,13 +20,14 @@ what differs per algorithm (group size, learning rate) is in ``SETTINGS`` and in
     python bench/compare_algorithms.py --model tiny --env toolgym/SearchLookup-v0 --rollouts 8 \\
         --per-step 4 --eval-tasks 4 --start-steps 1 --out /tmp/compare   # a smoke run: ~1 minute
     python bench/compare_algorithms.py --rollouts 256 --eval-every 4 --algos grpo rest dagger
+    python bench/compare_algorithms.py --seeds 0 1 2                    # bands over 3 seeds
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +64,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--freeze-layers", type=int, default=20, help="0 for the tiny model")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--max-tokens", type=int, default=1400)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the starting checkpoint")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed")
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
     args = parser.parse_args()
     if args.per_step % GROUP or args.rollouts % args.per_step:
@@ -81,108 +86,91 @@ def shared_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def starting_point(args: argparse.Namespace) -> tuple[Path, float]:
-    """The starting run directory and its held-out success."""
-    from toolgym.train.config import TrainConfig
-    from toolgym.train.loop import Trainer
+    """The starting run directory (``--init``, else an SFT cold start) and its held-out success."""
+    from toolgym.train import experiments
 
-    if args.init is not None:
-        config = TrainConfig(**shared_fields(args), init=args.init, out=args.out / "start-eval")
-        return args.init, Trainer(config).evaluate()["eval_success"]
-    config = TrainConfig(**shared_fields(args), algo="sft", group_size=1, lr=5e-5,
-                         steps=args.start_steps, tasks_per_step=args.start_tasks,
-                         out=args.out / "start")  # fmt: skip
-    return config.out, Trainer(config).run()["eval_success"]
+    return experiments.starting_point(shared_fields(args), args.init, args.out / "start",
+                                      steps=args.start_steps, tasks_per_step=args.start_tasks)  # fmt: skip
 
 
-def train(args: argparse.Namespace, algo: str, start: Path) -> dict[str, Any]:
-    """One algorithm's run; returns its row of the table and its curve."""
-    from toolgym.train.config import TrainConfig
-    from toolgym.train.loop import Trainer
-
+def variant(args: argparse.Namespace, algo: str) -> dict[str, Any]:
+    """One algorithm's TrainConfig fields over the shared ones (its ``SETTINGS``, the budget)."""
     settings = SETTINGS[algo]
-    steps = args.rollouts // args.per_step
-    fields = shared_fields(args) | settings | {
-        "algo": algo, "init": start, "out": args.out / algo, "steps": steps,
+    return settings | {
+        "algo": algo, "steps": args.rollouts // args.per_step,
         "tasks_per_step": args.per_step // settings["group_size"], "eval_every": args.eval_every,
         "temperature": args.temperature, "freeze_layers": args.freeze_layers,
         "rewards": {"completion": 1.0, "step_match": 0.25},
     }  # fmt: skip
-    began = time.perf_counter()
-    Trainer(TrainConfig(**fields)).run()
-    wall = time.perf_counter() - began
-    rows = [
-        json.loads(line) for line in (args.out / algo / "metrics.jsonl").read_text().splitlines()
-    ]
-    steps_logged = [r for r in rows if not r.get("final")]
-    curve = [(r["episodes"], r["eval_success"]) for r in steps_logged if "eval_success" in r]
-    final = next(r for r in rows if r.get("final"))
+
+
+def row(algo: str, runs: list[Any]) -> dict[str, Any]:
+    """An algorithm's row of the table: its runs over seeds, summed up."""
+    success = [r.held_out for r in runs]
     return {
         "algo": algo,
-        "success": final["eval_success"],
-        "best": max([s for _, s in curve] + [final["eval_success"]]),
-        "rollouts": steps_logged[-1]["episodes"],
-        "train_seconds": sum(r["seconds"] for r in steps_logged),
-        "wall_seconds": wall,
-        "generated_tokens": sum(r.get("generated_tokens", 0) for r in steps_logged),
-        "settings": settings,
-        "curve": curve,
+        "success": statistics.fmean(success),
+        "success_std": statistics.pstdev(success),
+        "success_by_seed": success,
+        "best": max(s for r in runs for _, s in [*r.evals, (0, r.held_out)]),
+        "rollouts": runs[0].success[-1][0] if runs[0].success else runs[0].evals[-1][0],
+        "train_seconds": statistics.fmean(r.seconds for r in runs),
+        "generated_tokens": round(statistics.fmean(r.generated_tokens for r in runs)),
+        "settings": SETTINGS[algo],
+        "curves": [r.evals for r in runs],
     }
 
 
 def markdown(rows: list[dict[str, Any]], start: float, args: argparse.Namespace) -> str:
-    n = args.eval_tasks
+    n, seeds = args.eval_tasks, len(args.seeds)
     lines = [
         f"{args.model} on {args.env}: held-out success on {n} test tasks (greedy) after "
         f"{args.rollouts} env episodes, {args.per_step} per step, from one checkpoint "
-        f"(start: {round(start * n)}/{n} = {start:.1%}).",
+        f"(start: {round(start * n)}/{n} = {start:.1%}); {seeds} seed(s): {args.seeds}.",
         "",
-        "| algorithm | held-out success | best seen | train time (s) | generated tokens | settings |",
-        "|---|---|---|---|---|---|",
+        "| algorithm | held-out success (mean +- std) | by seed | best seen | train time (s) | "
+        "generated tokens | settings |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
-        settings = ", ".join(f"{k}={v}" for k, v in row["settings"].items())
+    for r in rows:
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items())
+        by_seed = ", ".join(f"{round(s * n)}/{n}" for s in r["success_by_seed"])
         lines.append(
-            f"| {row['algo']} | {round(row['success'] * n)}/{n} ({row['success']:.1%}) | "
-            f"{row['best']:.1%} | {row['train_seconds']:.0f} | {row['generated_tokens']} | "
-            f"{settings} |"
+            f"| {r['algo']} | {r['success']:.1%} +- {r['success_std']:.1%} | {by_seed} | "
+            f"{r['best']:.1%} | {r['train_seconds']:.0f} | {r['generated_tokens']} | {settings} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def plot(rows: list[dict[str, Any]], start: float, path: Path, title: str) -> None:
-    import matplotlib
+    from toolgym.train.plot import plot_bands
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    for row in rows:
-        points = [(0, start), *row["curve"]]
-        axis.plot(*zip(*points, strict=True), "o-", label=row["algo"])
-    axis.set_xlabel("env episodes (rollouts; oracle demonstrations for sft)")
-    axis.set_ylabel("held-out success (greedy)")
-    axis.set_title(title)
-    axis.grid(alpha=0.3)
-    axis.legend(ncol=2, fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    curves = {r["algo"]: [[(0, start), *curve] for curve in r["curves"]] for r in rows}
+    plot_bands(curves, path, xlabel="env episodes (rollouts; oracle demonstrations for sft)",
+               ylabel="held-out success (greedy)", title=title)  # fmt: skip
 
 
 def main() -> None:
+    from toolgym.train.experiments import run_variant, slug
+
     args = parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     start_dir, start = starting_point(args)
     print(f"start: {start_dir} held-out success {start:.1%}", flush=True)
     rows = []
     for algo in args.algos:
-        rows.append(train(args, algo, start_dir))
-        print(f"{algo}: {rows[-1]['success']:.1%} after {rows[-1]['rollouts']} episodes, "
-              f"{rows[-1]['train_seconds']:.0f} s", flush=True)  # fmt: skip
+        runs = []
+        for seed in args.seeds:
+            fields = shared_fields(args) | variant(args, algo) | {
+                "init": start_dir, "out": args.out / slug(algo) / f"seed-{seed}"}  # fmt: skip
+            runs.append(run_variant(algo, seed, fields))
+            print(f"{algo} seed {seed}: {runs[-1].held_out:.1%}, {runs[-1].seconds:.0f} s",
+                  flush=True)  # fmt: skip
+        rows.append(row(algo, runs))
         table = markdown(rows, start, args)
         (args.out / "comparison.md").write_text(table)  # rewritten after each algorithm
         (args.out / "comparison.json").write_text(
-            json.dumps({"start": start, "rows": rows}, indent=2) + "\n"
+            json.dumps({"start": start, "seeds": args.seeds, "rows": rows}, indent=2) + "\n"
         )
         plot(rows, start, args.out / "comparison.png", f"{args.model} on {args.env}")
     print(table)

@@ -25,7 +25,7 @@ GRPO = {"algo": "grpo", "steps": 2, "tasks_per_step": 2, "group_size": 2, "lr": 
 
 def result(variant, seed, held_out, success=(0.5, 1.0), entropy=1.0):
     steps = [(4 * (k + 1), s) for k, s in enumerate(success)]
-    return RunResult(variant, seed, held_out, steps, steps, [(8, entropy)], seconds=10.0 + seed)
+    return RunResult(variant, seed, held_out, steps, steps, [(8, entropy)], [], 0, 10.0 + seed)
 
 
 def test_summary_and_winner_by_hand():

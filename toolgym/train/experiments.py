@@ -39,6 +39,8 @@ class RunResult:
         success: (env episodes so far, training success of that step's rollouts) per step.
         reward: (env episodes so far, mean training reward of that step) per step.
         entropy: (env episodes so far, mean entropy of the sampled tokens) per step.
+        evals: (env episodes so far, held-out success) at each evaluation during training.
+        generated_tokens: Tokens sampled in training rollouts.
         seconds: Wall time of training steps (rollouts and updates, evaluations excluded).
     """
 
@@ -48,6 +50,8 @@ class RunResult:
     success: list[tuple[int, float]]
     reward: list[tuple[int, float]]
     entropy: list[tuple[int, float]]
+    evals: list[tuple[int, float]]
+    generated_tokens: int
     seconds: float
 
 
@@ -57,14 +61,16 @@ def cold_start(shared: dict[str, Any], out: Path, **fields: Any) -> tuple[Path, 
     return out, _finished(config, lambda: _trainer(config).run())["eval_success"]
 
 
-def starting_point(shared: dict[str, Any], init: Path | None, out: Path) -> tuple[Path, float]:
+def starting_point(
+    shared: dict[str, Any], init: Path | None, out: Path, **cold_start_fields: Any
+) -> tuple[Path, float]:
     """``init`` and its held-out success on ``shared``'s test tasks, else a cold start in ``out``.
 
     A given run directory is never trained: its own final evaluation is read when it scored the
     same env's same number of test tasks, else it is evaluated once (in ``out``-eval).
     """
     if init is None:
-        return cold_start(shared, out)
+        return cold_start(shared, out, **cold_start_fields)
     saved, metrics = init / "config.json", init / "metrics.jsonl"
     if saved.is_file() and metrics.is_file():
         config = json.loads(saved.read_text())
@@ -82,7 +88,8 @@ def run_variant(
     config = TrainConfig(**(fields | {"seed": seed}))
     _finished(config, lambda: _trainer(config, trainer_class).run())
     rows = _rows(config.out / "metrics.jsonl")
-    steps = [r for r in rows if not r.get("final") and "success" in r]
+    logged = [r for r in rows if not r.get("final")]
+    steps = [r for r in logged if "success" in r]
     final = next(r for r in reversed(rows) if r.get("final"))
     return RunResult(
         variant=variant,
@@ -91,7 +98,9 @@ def run_variant(
         success=[(r["episodes"], r["success"]) for r in steps],
         reward=[(r["episodes"], r["reward_mean"]) for r in steps],
         entropy=[(r["episodes"], r["entropy"]) for r in steps if "entropy" in r],
-        seconds=sum(r["seconds"] for r in steps),
+        evals=[(r["episodes"], r["eval_success"]) for r in logged if "eval_success" in r],
+        generated_tokens=sum(r.get("generated_tokens", 0) for r in logged),
+        seconds=sum(r["seconds"] for r in logged if "seconds" in r),
     )
 
 
