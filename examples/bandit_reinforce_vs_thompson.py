@@ -14,13 +14,14 @@ reward itself, so its advantage would always be 0.
 
 from __future__ import annotations
 
-import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
+
+from toolgym.train.experiments import parse_dataclass, write_figures
 
 HELP = {
     "arms": "number of arms K",
@@ -153,22 +154,10 @@ def main(args: Args, means: Tensor | None = None) -> dict[str, dict[str, float]]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plot(curves, out / "plot.png")
-    (out / "figures.json").write_text(
-        json.dumps({"args": asdict(args), "figures": figures}, indent=2)
-    )
+    write_figures(out, args, figures)
     return figures
 
 
-def parse_args(argv: list[str] | None = None) -> Args:
-    """Build ``Args`` from the command line; every field is a flag with its default."""
-    parser = argparse.ArgumentParser(
-        description=(__doc__ or "").splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    for name, value in asdict(Args()).items():
-        parser.add_argument(f"--{name}", type=type(value), default=value, help=HELP[name])
-    return Args(**vars(parser.parse_args(argv)))
-
-
 if __name__ == "__main__":
-    print(json.dumps(main(parse_args()), indent=2))
+    print(json.dumps(main(parse_dataclass(Args, HELP, (__doc__ or "").splitlines()[0], None)),
+                     indent=2))  # fmt: skip

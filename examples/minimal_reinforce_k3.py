@@ -9,15 +9,15 @@ rises more slowly. Run: ``python examples/minimal_reinforce_k3.py``.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from toolgym.train.experiments import parse_dataclass, write_figures
 from toolgym.train.losses import k3_kl
 
 HELP = {
@@ -181,25 +181,10 @@ def main(args: Args) -> dict[str, dict[str, float]]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plot(histories, out / "plot.png")
-    (out / "figures.json").write_text(
-        json.dumps({"args": asdict(args), "figures": figures}, indent=2)
-    )
+    write_figures(out, args, figures)
     return figures
 
 
-def parse_args(argv: list[str] | None = None) -> Args:
-    """Build ``Args`` from the command line; every field is a flag with its default."""
-    parser = argparse.ArgumentParser(
-        description=(__doc__ or "").splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    for name, value in asdict(Args()).items():
-        if isinstance(value, list):
-            parser.add_argument(f"--{name}", type=float, nargs="+", default=value, help=HELP[name])
-        else:
-            parser.add_argument(f"--{name}", type=type(value), default=value, help=HELP[name])
-    return Args(**vars(parser.parse_args(argv)))
-
-
 if __name__ == "__main__":
-    print(json.dumps(main(parse_args()), indent=2))
+    print(json.dumps(main(parse_dataclass(Args, HELP, (__doc__ or "").splitlines()[0], None)),
+                     indent=2))  # fmt: skip
