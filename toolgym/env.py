@@ -129,6 +129,7 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         self.task = choose_task(options or {}, self._tasks_by_id, self.np_random)
         self.state = self.suite.initial_state(self.task)
         self.cursor = GoldCursor(self.gold_plan(self.task), self.suite)
+        self._reads_made: list[tuple[ToolCall, Any]] = []  # (READ call, the state it read)
         self._invalid_streak = 0
         first = self.user.start(self.task)
         messages = [
@@ -274,15 +275,28 @@ class ToolEnv(gym.Env[list[dict[str, str]], str]):
         if outcome.kind is None:  # an unknown tool
             return "wrong", None
         blocked = self.cursor.blocked_steps()
-        found = self.cursor.match(outcome.normalized or outcome.call, outcome, before, self.state)
+        call = outcome.normalized or outcome.call
+        repeat = outcome.kind is ToolKind.READ and self._repeats_a_read(call, before)
+        found = self.cursor.match(call, outcome, before, self.state)
         if found is not None:
             ref, gold = found
             self._matched_refs.append(ref)
             return ("wrong" if ref[0] in blocked else "match"), gold
         free = outcome.kind is ToolKind.READ and outcome.error_kind != "invalid_arguments"
-        if free and self.task.extra_reads == "free" and self.task.gold_calls:
+        if free and not repeat and self.task.extra_reads == "free" and self.task.gold_calls:
             return "extra_read", None
         return "wrong", None
+
+    def _repeats_a_read(self, call: ToolCall, state: Any) -> bool:
+        """Whether this READ was already made on this very state (its result is in the chat).
+
+        READs run on the state itself and a successful WRITE replaces it (:meth:`Suite.execute`),
+        so the same object means no change since. Records the READ otherwise.
+        """
+        if any(done == call and seen is state for done, seen in self._reads_made):
+            return True
+        self._reads_made.append((call, state))
+        return False
 
     def _check_answer(self, answer: str) -> bool:
         """Record the final answer, the final state and the answer checks; whether all hold."""

@@ -31,7 +31,9 @@ UNSCORED_REASONS: frozenset[str] = frozenset({"user_error", "env_error"})
 
 CallRole = Literal["match", "extra_read", "wrong"]
 """How a call relates to the gold: it made a reachable gold call (or an equivalent one), it is a
-READ outside the gold (free unless the task marks extra reads wasteful), or anything else."""
+READ outside the gold (free unless the task marks extra reads wasteful, or it repeats a READ made
+on the same state: its result is already in the conversation, so a loop of it is never free), or
+anything else."""
 
 TalkKind = Literal["none", "asked", "replied", "answered"]
 """What a turn without calls did: nothing reached the user (malformed), it drew out a hidden

@@ -26,8 +26,9 @@ def step_match(turn: Turn) -> float:
 
     - a turn with calls: at least one call matches an open gold call (the same call, or an
       equivalent one: :mod:`toolgym.gold`), no call is wrong (a WRITE outside the gold, an
-      invalid call, a wasteful READ), and every gold step it touches is complete after it. A
-      free READ outside the gold next to matched calls changes nothing;
+      invalid call, a wasteful READ, a READ repeated on an unchanged state), and every gold
+      step it touches is complete after it. A free READ outside the gold next to matched calls
+      changes nothing;
     - a turn without calls: it draws out a hidden fact, or it is a right final answer (every
       gold call done, the same state, no guessed hidden fact, the answer checks pass).
 
@@ -47,7 +48,8 @@ def toolrl(turn: Turn) -> float:
     """ToolRL: R_format (0/1) + R_correct (in [-3, 3]), against the gold calls open now.
 
     - Calls: matched calls are scored as the gold call they match (an equivalent spelling earns
-      the full value terms); free READs outside the gold are left out; R_correct is then taken
+      the full value terms); free READs outside the gold are left out (a READ repeated on an
+      unchanged state is not free: it is scored as a wrong call); R_correct is then taken
       against the union of open gold steps that fits best (:func:`best_open_correctness`). A
       call on the wrong record keeps 0 for its identifying argument's value term. A turn of free
       READs only earns 0 in all (not a penalty). Calls where the gold talks: R_correct = -3.
