@@ -173,3 +173,37 @@ def test_entropy_is_differentiable_only_when_asked(tiny):
     assert diagnostic.logprobs.requires_grad and not diagnostic.entropy.requires_grad
     assert bonus.entropy.requires_grad
     torch.testing.assert_close(diagnostic.entropy, bonus.entropy.detach())
+
+
+def test_logits_in_chunks_give_the_same_values_and_gradients(tiny, monkeypatch):
+    import toolgym.tokens.scoring as scoring
+
+    model = copy.deepcopy(tiny[0]).float().train()
+    batch = _batch(tiny, lengths=(9, 14, 5, 11))
+    positions = int(batch.loss_mask[:, 1:].sum())
+    weights = torch.linspace(0.5, 1.5, batch.input_ids.shape[1])
+
+    def run():  # log-probs, the entropy bonus's gradient path, and every parameter's gradient
+        model.zero_grad()
+        scores = score(model, batch, entropy_grad=True)
+        ((scores.logprobs + 0.1 * scores.entropy) * weights).sum().backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        return scores.logprobs.detach(), scores.entropy.detach(), grads
+
+    whole = run()
+    calls = []
+    head = scoring._head_scores
+    monkeypatch.setattr(scoring, "_head_scores", lambda *a, **k: calls.append(1) or head(*a, **k))
+    monkeypatch.setattr(scoring, "LOGIT_CHUNK", 7)
+    chunked = run()
+    chunks = -(-positions // 7)
+    assert positions > 14 and len(calls) == 2 * chunks  # each chunk recomputed in the backward
+    torch.testing.assert_close(chunked[0], whole[0], atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(chunked[1], whole[1], atol=1e-6, rtol=1e-6)
+    assert chunked[2].keys() == whole[2].keys() and len(whole[2]) > 10
+    for name in whole[2]:
+        torch.testing.assert_close(chunked[2][name], whole[2][name], atol=1e-6, rtol=1e-5, msg=name)
+    with torch.no_grad():  # no graph: each chunk once
+        calls.clear()
+        torch.testing.assert_close(score(model, batch, entropy=True).entropy, whole[1])
+        assert len(calls) == chunks

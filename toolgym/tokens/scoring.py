@@ -9,6 +9,10 @@ critic. Two exact savings make it cheap for tool-calling batches:
   one prefix computation, so values and gradients equal the plain forward's.
 * **Logits where needed.** The vocabulary projection (a fifth of a 135M model's compute) runs
   only at the positions that predict a trainable token (``loss_mask``), not at every position.
+* **Logits a chunk at a time.** Past ``LOGIT_CHUNK`` such positions the (N, V) logits are made
+  ``LOGIT_CHUNK`` rows at a time; when training, each chunk is recomputed in the backward pass
+  (activation checkpointing of the head) instead of kept, so memory holds one chunk's logits,
+  not N x 49,152 floats (3 GB for 16 whole Search episodes). Values and gradients are unchanged.
 
 Under activation (gradient) checkpointing the prefix runs without checkpointing (one row) and
 the suffix's checkpointed layers read its keys and values through a cache that is never written,
@@ -28,6 +32,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 from transformers.cache_utils import DynamicCache, DynamicLayer
 from transformers.modeling_layers import GradientCheckpointingLayer
 
@@ -35,6 +40,9 @@ from toolgym.tokens.trajectory import Batch
 
 MIN_SHARED_PREFIX = 16
 """A common prefix shorter than this is not worth a separate forward pass."""
+
+LOGIT_CHUNK = 4096
+"""Scored positions whose logits exist at once (above it the head runs chunk by chunk)."""
 
 
 @dataclass
@@ -155,20 +163,65 @@ def score(
     rows, cols = batch.loss_mask[:, 1:].nonzero(
         as_tuple=True
     )  # token cols + 1 is predicted at cols
-    logits = model.get_output_embeddings()(states[rows, cols])  # (N, V)
-    cap = getattr(model.config, "final_logit_softcapping", None)
-    if cap:
-        logits = cap * torch.tanh(logits / cap)
-    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
-    picked = logprobs.gather(-1, batch.input_ids[rows, cols + 1, None]).squeeze(-1)
+    head = functools.partial(
+        _head_scores,
+        model,
+        temperature=temperature,
+        entropy=entropy or entropy_grad,
+        entropy_grad=entropy_grad and torch.is_grad_enabled(),
+    )
+    picked, values = _chunked(head, states[rows, cols], batch.input_ids[rows, cols + 1])
     result = Scores(_scatter(picked, batch, rows, cols + 1))
     if entropy or entropy_grad:
-        with torch.set_grad_enabled(entropy_grad and torch.is_grad_enabled()):
-            values = -(logprobs.exp() * logprobs).sum(-1)  # (N, V) temporaries: no graph if unused
         result.entropy = _scatter(values, batch, rows, cols + 1)
     if hidden:
         result.hidden = states
     return result
+
+
+def _chunked(
+    head: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]], states: Tensor, targets: Tensor
+) -> tuple[Tensor, Tensor]:
+    """``head`` over (N, H) ``states``, ``LOGIT_CHUNK`` rows at a time past that size.
+
+    When training, a chunk keeps only its inputs and is recomputed in the backward pass.
+    """
+    if len(states) <= LOGIT_CHUNK:
+        return head(states, targets)
+    parts = []
+    for start in range(0, len(states), LOGIT_CHUNK):
+        chunk = states[start : start + LOGIT_CHUNK], targets[start : start + LOGIT_CHUNK]
+        if torch.is_grad_enabled():
+            parts.append(checkpoint(head, *chunk, use_reentrant=False))
+        else:
+            parts.append(head(*chunk))
+    return torch.cat([p for p, _ in parts]), torch.cat([e for _, e in parts])
+
+
+def _head_scores(
+    model: Any,
+    states: Tensor,
+    targets: Tensor,
+    *,
+    temperature: float,
+    entropy: bool,
+    entropy_grad: bool,
+) -> tuple[Tensor, Tensor]:
+    """(N,) log-prob of each target under ``logits / temperature``, and (N,) entropies (or empty).
+
+    The entropy is differentiable only with ``entropy_grad``; as a diagnostic it keeps no graph.
+    """
+    logits = model.get_output_embeddings()(states)  # (N, V)
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap:
+        logits = cap * torch.tanh(logits / cap)
+    logprobs = torch.log_softmax(logits.float() / temperature, dim=-1)
+    picked = logprobs.gather(-1, targets[:, None]).squeeze(-1)
+    values = picked.new_zeros(0)
+    if entropy:
+        with torch.set_grad_enabled(entropy_grad):
+            values = -(logprobs.exp() * logprobs).sum(-1)  # (N, V) temporaries: no graph if unused
+    return picked, values
 
 
 def token_logprobs(model: Any, batch: Batch, temperature: float = 1.0) -> Tensor:
