@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from toolgym.tokens.scoring import score
+from toolgym.tokens.trajectory import Batch
 from toolgym.train.experiments import GRPO_SETTINGS_HELP as HELP
 from toolgym.train.experiments import GRPOSettings, parse_dataclass, run_experiment, write_figures
 from toolgym.train.loop import Trainer
@@ -46,6 +47,15 @@ def every_token_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     return mask
 
 
+def row_chunks(batch: Batch, size: int) -> list[Batch]:
+    """``batch`` split into consecutive batches of at most ``size`` rows (same width)."""
+    fields = [f.name for f in dataclasses.fields(Batch)]
+    return [
+        Batch(*(getattr(batch, name)[start : start + size] for name in fields))
+        for start in range(0, len(batch.input_ids), size)
+    ]
+
+
 class EveryTokenTrainer(Trainer):
     """A Trainer whose rollouts put the whole episode, prompt and tool results too, in the loss."""
 
@@ -55,8 +65,11 @@ class EveryTokenTrainer(Trainer):
         batch = dataclasses.replace(
             rollout.batch, loss_mask=every_token_mask(rollout.batch.attention_mask)
         )
-        with torch.no_grad():  # behaviour log-probs of every token under the rollout's policy
-            old = score(self.model, batch, self.config.temperature).logprobs
+        with torch.no_grad():  # behaviour log-probs of every token, 4 rows at a time (memory)
+            old = torch.cat([
+                score(self.model, rows, self.config.temperature).logprobs
+                for rows in row_chunks(batch, 4)
+            ])  # fmt: skip
         return dataclasses.replace(rollout, batch=dataclasses.replace(batch, old_logprobs=old))
 
 

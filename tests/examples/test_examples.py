@@ -208,3 +208,15 @@ def test_toolrl_variants_name_registered_components() -> None:
     for fields in example.VARIANTS.values():
         assert set(fields["rewards"]) <= set(STEP_REWARDS) | set(EPISODE_REWARDS)
     assert example.VARIANTS["fine + length bonus"]["rewards"] == {"toolrl": 1.0, "length": 1.0}
+
+
+def test_row_chunks_split_a_batch_into_rows_of_the_same_width() -> None:
+    from toolgym.tokens.trajectory import Batch
+
+    example = load("masking_matters")
+    batch = Batch(*(torch.arange(5 * 3).reshape(5, 3) + k for k in range(7)))
+    chunks = example.row_chunks(batch, 2)
+    assert [len(c.input_ids) for c in chunks] == [2, 2, 1]
+    for name in ("input_ids", "loss_mask", "turn_rewards"):
+        joined = torch.cat([getattr(c, name) for c in chunks])
+        assert torch.equal(joined, getattr(batch, name)), name

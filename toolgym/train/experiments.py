@@ -185,8 +185,8 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Start point, every variant on every seed, ``OUT/plot.png``; returns the figures.
 
-    The plot is each variant's training success against rollouts with a band over seeds, and the
-    start's held-out success as a line; the figures are the start's held-out success and
+    The plot is each variant's training success against rollouts with a band over seeds, its
+    held-out success after training as a diamond with a bar, and the start's as a line; the figures are the start's held-out success and
     :func:`summary` (held-out success after training, over seeds).
     """
     from toolgym.train.plot import plot_bands
@@ -197,13 +197,18 @@ def run_experiment(
     results = run_all(variants, settings.seeds, shared | settings.rl_fields(), start, out,
                       trainer_classes)  # fmt: skip
     plot_bands(curves(results), out / "plot.png", xlabel="env episodes (rollouts)",
-               ylabel="training success of the step's rollouts", title=title,
-               baseline=(f"SFT start, held-out ({settings.eval_tasks} tasks)", start_success))  # fmt: skip
+               ylabel="success: training rollouts (sampled, line)", title=title,
+               baseline=(f"SFT start, held-out ({settings.eval_tasks} tasks, greedy)", start_success),
+               finals=held_out_by_variant(results),
+               finals_label="held-out after training (greedy, mean +- std)")  # fmt: skip
     return {"start_held_out": start_success, "variants": summary(results)}
 
 
 def summary(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
-    """Per variant: held-out success mean/std over seeds, and the last step's training success."""
+    """Per variant: held-out success over seeds, and the last step's training success and entropy.
+
+    The last two are None for a variant that logs none (SFT on oracle episodes samples nothing).
+    """
     table: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(r.variant for r in results):
         runs = [r for r in results if r.variant == name]
@@ -216,10 +221,18 @@ def summary(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
             "held_out_std": statistics.pstdev(held_out),
             "held_out_min": min(held_out),
             "held_out_by_seed": held_out,
-            "last_train_success_mean": statistics.fmean(last) if last else float("nan"),
-            "last_entropy_mean": statistics.fmean(entropy) if entropy else float("nan"),
+            "last_train_success_mean": statistics.fmean(last) if last else None,
+            "last_entropy_mean": statistics.fmean(entropy) if entropy else None,
             "train_seconds_mean": statistics.fmean(r.seconds for r in runs),
         }
+    return table
+
+
+def held_out_by_variant(results: Sequence[RunResult]) -> dict[str, list[float]]:
+    """Per variant, every seed's held-out success after training (in run order)."""
+    table: dict[str, list[float]] = {}
+    for r in results:
+        table.setdefault(r.variant, []).append(r.held_out)
     return table
 
 

@@ -91,11 +91,15 @@ def plot_bands(
     ylabel: str,
     title: str = "",
     baseline: tuple[str, float] | None = None,
+    finals: dict[str, list[float]] | None = None,
+    finals_label: str = "final value (mean +- std)",
 ) -> Path:
     """One line per label: the mean over seeds of its (x, y) curves, with a +- 1 std band.
 
     Every seed's curve of a label must have the same x values (the same steps); ``baseline``
-    draws a labelled horizontal line (e.g. the starting checkpoint's success).
+    draws a labelled horizontal line (e.g. the starting checkpoint's success); ``finals`` draws,
+    per label, one value per seed (e.g. held-out success after training) as a diamond with a
+    mean +- std bar just right of the label's last x (labels side by side), in its colour.
     """
     import matplotlib
 
@@ -104,7 +108,7 @@ def plot_bands(
     import numpy as np
 
     figure, axis = plt.subplots(figsize=(7, 4.5))
-    for label, runs in curves.items():
+    for index, (label, runs) in enumerate(curves.items()):
         xs = [x for x, _ in runs[0]]
         if any([x for x, _ in run] != xs for run in runs):
             raise ValueError(f"plot_bands: the seeds of {label!r} were logged at different x")
@@ -112,8 +116,14 @@ def plot_bands(
         mean, std = ys.mean(axis=0), ys.std(axis=0)
         (line,) = axis.plot(xs, mean, "o-", label=f"{label} ({len(runs)} seeds)")
         axis.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        if finals and label in finals:
+            ends = np.array(finals[label])
+            axis.errorbar(xs[-1] * (1.02 + 0.015 * index), ends.mean(), yerr=ends.std(), fmt="D",
+                          color=line.get_color(), capsize=4)  # fmt: skip
     if baseline is not None:
         axis.axhline(baseline[1], color="black", linestyle="--", alpha=0.5, label=baseline[0])
+    if finals:
+        axis.plot([], [], "D", color="gray", label=finals_label)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.set_title(title)
