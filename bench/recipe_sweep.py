@@ -4,12 +4,13 @@ Every setting trains from one SFT cold start (the recipe's: 16 oracle episodes) 
 on toolgym/SearchLookup-v0, once per seed, and is scored greedily on the same held-out tasks.
 The baseline row spends the RL stage's wall time on more SFT instead (20 s a step of 8
 demonstrations on one core, so 30 steps match a 4-step GRPO run's ~600 s). A setting wins when
-it beats that baseline on every seed.
+it beats that baseline on every seed. Stage-two settings start from the baseline's checkpoint of
+the same seed (RL once SFT has done its part) and are compared with as much SFT again.
 
-Prints a table (held-out success by seed, mean, whether each seed beat the baseline's same seed,
-training seconds, how many held-out episodes ran out of turns); writes ``OUT/sweep.json`` and
-``OUT/plot.png`` (training success per step, band over seeds). Finished runs are read back, so
-two processes with disjoint ``--only`` lists can share the work:
+Prints a table per stage (held-out success by seed, mean, whether each seed beat the baseline's
+same seed, training seconds, how many held-out episodes ran out of turns); writes
+``OUT/figures.json`` and ``OUT/plot.png`` (training success per step, band over seeds). Finished
+runs are read back, so two processes with disjoint ``--only`` lists can share the work:
 ``python bench/recipe_sweep.py --seeds 0 1 2 --only "sft only (equal time)"``.
 """
 
@@ -46,6 +47,16 @@ SETTINGS: dict[str, dict[str, Any]] = {  # fields over the recipe's RL stage
         "grpo": {"scale_rewards": False},
     },  # fmt: skip
 }
+# Stage two: trained from the baseline's checkpoint of the same seed (RL once SFT has done its
+# part), against spending that time on still more SFT. Their seed is the baseline's plus
+# STAGE_TWO_SEED, so they draw a fresh task order instead of the one stage one already trained on.
+STAGE_TWO_SEED = 1000
+STAGE_TWO_BASELINE = "sft, then more sft (2x time)"
+STAGE_TWO: dict[str, dict[str, Any]] = {
+    STAGE_TWO_BASELINE: SETTINGS[BASELINE],  # + baseline_steps
+    "sft, then grpo + turn cost": SETTINGS["grpo + turn cost"],
+    "sft, then dr grpo + turn cost": SETTINGS["dr grpo + turn cost"],
+}
 
 
 @dataclass
@@ -59,7 +70,7 @@ class Args(GRPOSettings):
 
 
 HELP = GRPO_SETTINGS_HELP | {
-    "only": f"run only these settings (of: {', '.join(SETTINGS)})",
+    "only": f"run only these settings (of: {', '.join(SETTINGS | STAGE_TWO)})",
     "baseline_steps": "SFT steps of the baseline (8 demonstrations each): the RL stage's wall time",
 }
 
@@ -71,17 +82,23 @@ def out_of_turns(run_dir: Path) -> int:
     return sum(row["end_reason"] == "max_turns" for row in rows)
 
 
-def table(rows: dict[str, dict[str, Any]], out: Path, start: float) -> str:
-    """The sweep as a markdown table; ``beats`` compares each seed with the baseline's."""
-    base = rows.get(BASELINE, {}).get("held_out_by_seed")
-    lines = [f"start (SFT cold start): {start:.1%} held-out",
+def table(
+    rows: dict[str, dict[str, Any]],
+    out: Path,
+    start: float,
+    baseline: str = BASELINE,
+    start_name: str = "SFT cold start",
+) -> str:
+    """The sweep as a markdown table; ``beats`` compares each seed with ``baseline``'s."""
+    base = rows.get(baseline, {}).get("held_out_by_seed")
+    lines = [f"start ({start_name}): {start:.1%} held-out",
              "| setting | held-out by seed | mean | beats SFT-only on seed | train s | out of turns |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for name, row in rows.items():
         by_seed = row["held_out_by_seed"]
         beats = (
             "-"
-            if base is None or name == BASELINE
+            if base is None or name == baseline
             else " ".join(
                 "yes" if mine > theirs else "no"
                 for mine, theirs in zip(by_seed, base, strict=False)
@@ -95,30 +112,41 @@ def table(rows: dict[str, dict[str, Any]], out: Path, start: float) -> str:
 
 
 def main(args: Args) -> dict[str, Any]:
-    """Run (or read back) every chosen setting on every seed; print and write the table."""
-    unknown = set(args.only) - set(SETTINGS)
+    """Run (or read back) every chosen setting on every seed; print and write the tables."""
+    unknown = set(args.only) - set(SETTINGS) - set(STAGE_TWO)
     if unknown:
         raise SystemExit(
-            f"--only: unknown settings {sorted(unknown)}; choose from {list(SETTINGS)}"
+            f"--only: unknown settings {sorted(unknown)}; choose from {list(SETTINGS | STAGE_TWO)}"
         )
-    settings = SETTINGS | {BASELINE: SETTINGS[BASELINE] | {"steps": args.baseline_steps}}
-    chosen = {k: v for k, v in settings.items() if not args.only or k in args.only}
+    more_sft = {"steps": args.baseline_steps}
+    stage_two = {k: v | more_sft if k == STAGE_TWO_BASELINE else v for k, v in STAGE_TWO.items()
+                 if not args.only or k in args.only}  # fmt: skip
+    chosen = {k: v | more_sft if k == BASELINE else v for k, v in SETTINGS.items()
+              if not args.only or k in args.only or (k == BASELINE and stage_two)}  # fmt: skip
     out, shared = Path(args.out), args.shared_fields()
     start, start_success = starting_point(shared, Path(args.init) if args.init else None,
                                           out / "start")  # fmt: skip
     results = run_all(chosen, args.seeds, shared | args.rl_fields(), start, out)
-    rows = summary(results)
-    for name in rows:
-        rows[name]["seed_ids"] = [r.seed for r in results if r.variant == name]
-    plot_bands({k: v for k, v in curves(results).items() if v[0]}, out / "plot.png",
+    second = [result for seed in args.seeds
+              for result in run_all(stage_two, [seed + STAGE_TWO_SEED], shared | args.rl_fields(),
+                                    out / slug(BASELINE) / f"seed-{seed}", out)]  # fmt: skip
+    rows, rows_two = summary(results), summary(second)
+    for group, runs in ((rows, results), (rows_two, second)):
+        for name in group:
+            group[name]["seed_ids"] = [r.seed for r in runs if r.variant == name]
+    plot_bands({k: v for k, v in curves(results + second).items() if v[0]}, out / "plot.png",
                xlabel="env episodes (rollouts)", ylabel="success: training rollouts (sampled, line)",
                title=f"Recipe sweep: {args.model} on {args.env}",
                baseline=("SFT start, held-out (greedy)", start_success),
-               finals=held_out_by_variant(results),
+               finals=held_out_by_variant(results + second),
                finals_label="held-out after training (greedy, mean +- std)")  # fmt: skip
-    figures = {"start_held_out": start_success, "settings": chosen, "variants": rows}
+    figures = {"start_held_out": start_success, "settings": chosen | stage_two,
+               "variants": rows | rows_two}  # fmt: skip
     write_figures(out, args, figures)
     print(table(rows, out, start_success))
+    if rows_two:
+        after_sft = rows[BASELINE]["held_out_mean"]
+        print(table(rows_two, out, after_sft, STAGE_TWO_BASELINE, f"{BASELINE}, mean"))
     return figures
 
 

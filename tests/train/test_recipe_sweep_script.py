@@ -28,10 +28,11 @@ def sweep() -> ModuleType:
 def test_tiny_sweep_runs_each_setting_per_seed_from_one_start(sweep: ModuleType, tmp_path) -> None:
     args = sweep.Args(model="tiny", freeze_layers=0, steps=1, eval_tasks=2, max_new_tokens=6,
                       seeds=[0, 1], baseline_steps=1, out=str(tmp_path),
-                      only=[sweep.BASELINE, "dr grpo + turn cost"])  # fmt: skip
+                      only=[sweep.BASELINE, "dr grpo + turn cost", sweep.STAGE_TWO_BASELINE])  # fmt: skip
     figures = sweep.main(args)
-    assert list(figures["variants"]) == [sweep.BASELINE, "dr grpo + turn cost"]
-    for name, row in figures["variants"].items():
+    assert list(figures["variants"]) == [sweep.BASELINE, "dr grpo + turn cost",
+                                         sweep.STAGE_TWO_BASELINE]  # fmt: skip
+    for name, row in list(figures["variants"].items())[:2]:
         assert row["seed_ids"] == [0, 1] and len(row["held_out_by_seed"]) == 2, name
         for seed in (0, 1):
             config = json.loads(
@@ -47,6 +48,10 @@ def test_tiny_sweep_runs_each_setting_per_seed_from_one_start(sweep: ModuleType,
     assert rl["grpo"]["scale_rewards"] is False and rl["algo"] == "grpo"
     assert (tmp_path / "plot.png").stat().st_size > 1000
     assert json.loads((tmp_path / "figures.json").read_text())["figures"] == figures
+    two = json.loads((tmp_path / sweep.slug(sweep.STAGE_TWO_BASELINE) / "seed-1001" / "config.json"
+                      ).read_text())  # fmt: skip
+    assert two["init"] == str(tmp_path / sweep.slug(sweep.BASELINE) / "seed-1")
+    assert two["algo"] == "sft" and two["steps"] == 1 and two["seed"] == 1001
     with pytest.raises(SystemExit, match="unknown settings"):
         sweep.main(sweep.Args(model="tiny", only=["no such setting"], out=str(tmp_path)))
 
