@@ -131,9 +131,6 @@ def main(args: Args) -> dict[str, Any]:
               for result in run_all(stage_two, [seed + STAGE_TWO_SEED], shared | args.rl_fields(),
                                     out / slug(BASELINE) / f"seed-{seed}", out)]  # fmt: skip
     rows, rows_two = summary(results), summary(second)
-    for group, runs in ((rows, results), (rows_two, second)):
-        for name in group:
-            group[name]["seed_ids"] = [r.seed for r in runs if r.variant == name]
     plot_bands({k: v for k, v in curves(results + second).items() if v[0]}, out / "plot.png",
                xlabel="env episodes (rollouts)", ylabel="success: training rollouts (sampled, line)",
                title=f"Recipe sweep: {args.model} on {args.env}",

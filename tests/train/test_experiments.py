@@ -34,6 +34,7 @@ def test_summary_and_winner_by_hand():
     assert list(table) == ["a", "b"]
     assert table["a"]["held_out_mean"] == 0.5 and table["a"]["held_out_std"] == 0.25
     assert table["a"]["held_out_min"] == 0.25 and table["a"]["held_out_by_seed"] == [0.25, 0.75]
+    assert table["a"]["seed_ids"] == [0, 1] and table["b"]["seed_ids"] == [0]
     assert table["a"]["last_train_success_mean"] == 0.75  # last steps 1.0 and 0.5
     assert table["a"]["train_seconds_mean"] == 10.5 and table["b"]["seeds"] == 1
     assert table["a"]["last_entropy_mean"] == 1.5

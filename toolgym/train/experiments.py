@@ -205,7 +205,7 @@ def run_experiment(
 
 
 def summary(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
-    """Per variant: held-out success over seeds, and the last step's training success and entropy.
+    """Per variant: held-out success by seed (and the seeds), the last training success and entropy.
 
     The last two are None for a variant that logs none (SFT on oracle episodes samples nothing).
     """
@@ -221,6 +221,7 @@ def summary(results: Sequence[RunResult]) -> dict[str, dict[str, Any]]:
             "held_out_std": statistics.pstdev(held_out),
             "held_out_min": min(held_out),
             "held_out_by_seed": held_out,
+            "seed_ids": [r.seed for r in runs],
             "last_train_success_mean": statistics.fmean(last) if last else None,
             "last_entropy_mean": statistics.fmean(entropy) if entropy else None,
             "train_seconds_mean": statistics.fmean(r.seconds for r in runs),
