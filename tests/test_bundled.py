@@ -18,6 +18,7 @@ WHOLE_SUITES = [i for i in BUNDLED if not registered_specs()[i].generated.catego
 def test_the_bundled_envs_are_registered():
     assert BUNDLED == [
         "toolgym/Calendar-v0",
+        "toolgym/CalendarLookup-v0",
         "toolgym/Files-v0",
         "toolgym/Search-v0",
         "toolgym/SearchLookup-v0",
@@ -51,7 +52,7 @@ def test_oracle_scores_the_maximum_on_every_task(env_id, split, tool_format, pol
 
 
 def test_bundled_tasks_have_40_per_suite_and_cover_every_category():
-    for env_id in WHOLE_SUITES:  # not the curricula of chosen categories (SearchLookup: below)
+    for env_id in WHOLE_SUITES:  # not the curricula of chosen categories (the lookups: below)
         spec = registered_specs()[env_id]
         from toolgym.registry import split_tasks
 
@@ -116,3 +117,19 @@ def test_lookup_curriculum_is_one_search_and_its_answer_survives_the_result_cap(
         observation, *_ = env.step(f"<tool_call>\n{arguments}\n</tool_call>")
         result = observation[-1]["content"].lower()
         assert all(answer.lower() in result for answer in task.required_outputs), task.id
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_calendar_lookups_are_one_call_on_the_offered_tools_and_never_cut(split):
+    env = gym.make("toolgym/CalendarLookup-v0", split=split)
+    tasks = env.unwrapped.tasks
+    assert len(tasks) == {"train": 400, "test": 64}[split]
+    offered = {t["function"]["name"] for t in env.unwrapped.tool_specs}
+    assert offered == {"find_people", "list_events", "get_event"}
+    for task in tasks:
+        assert task.categories == ["single"] and len(task.gold_calls) == 1, task.id
+        env.reset(options={"task_id": task.id})
+        (call,) = task.gold_calls[0]
+        arguments = json.dumps({"name": call.name, "arguments": call.arguments})
+        observation, *_ = env.step(f"<tool_call>\n{arguments}\n</tool_call>")
+        assert "[truncated:" not in observation[-1]["content"], task.id  # a count needs it all

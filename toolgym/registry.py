@@ -39,6 +39,7 @@ from toolgym.formats import FormatName
 from toolgym.generation import generate_within
 from toolgym.limits import Limits
 from toolgym.mcp.spec import MCPSpec
+from toolgym.suite import ToolSuite
 from toolgym.tasks import Category, Split, Task, load_tasks
 from toolgym.users.config import UserConfig
 
@@ -70,6 +71,11 @@ class EnvSpec(BaseModel):
     generated: Generated = Field(
         default_factory=Generated,
         description="Procedurally generated tasks added to each split: a [generated] table.",
+    )
+    tools: list[str] = Field(
+        default_factory=list,
+        description="Offer only these tools of the suite (a curriculum's subset: a shorter "
+        "prompt, and a call to any other tool is an unknown tool); empty offers them all.",
     )
     format: FormatName = Field(
         default="hermes",
@@ -173,10 +179,30 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
         "judge": judge,
     }
     if base.mcp.active:  # the tools are an MCP server's ([mcp] table), not a tools/ folder's
+        if base.tools:
+            raise ValueError(f"{base.id}: tools: a subset of an [mcp] server's tools is not "
+                             "supported; remove the tools list or the [mcp] table")  # fmt: skip
         from toolgym.mcp.env import make_spec_env
 
         return make_spec_env(base.mcp, base.root, base.suite, chosen, **options)
-    return ToolEnv(load_suite(base.suite, prefer=base.root), chosen, **options)
+    suite = load_suite(base.suite, prefer=base.root)
+    return ToolEnv(_offered(suite, base, chosen) if base.tools else suite, chosen, **options)
+
+
+def _offered(suite: ToolSuite[Any], spec: EnvSpec, tasks: list[Task]) -> ToolSuite[Any]:
+    """The spec's subset of the suite's tools; every task's gold calls must use only those."""
+    try:
+        offered = suite.only(spec.tools)
+    except ValueError as exc:
+        raise ValueError(f"{spec.id}: tools: {exc}") from None
+    needs = {t.id: sorted({c.name for c in t.flat_gold_calls} - set(spec.tools))
+             for t in tasks}  # fmt: skip
+    missing = {task: names for task, names in needs.items() if names}
+    if missing:
+        shown = ", ".join(f"{task} calls {names}" for task, names in list(missing.items())[:3])
+        raise ValueError(f"{spec.id}: tools: {len(missing)} task(s) need a tool the spec does "
+                         f"not offer ({shown}); add it to tools or drop those tasks")  # fmt: skip
+    return offered
 
 
 _registered: dict[str, Path] = {}

@@ -108,6 +108,7 @@ class ToolSuite(Generic[S]):
             is imported only when generated tasks are asked for.
         generated_ids: The ids the tools generate (event ids, booking ids), so that completion
             compares states up to them (:mod:`toolgym.state_compare`). Default: none.
+        full: The suite this one offers a subset of (:meth:`only`), or None.
     """
 
     name: str
@@ -117,6 +118,7 @@ class ToolSuite(Generic[S]):
     instructions: str = ""
     generate_tasks: Callable[[str, int, int], Iterable[Task]] | None = None
     generated_ids: GeneratedIds = field(default_factory=GeneratedIds)
+    full: ToolSuite[S] | None = field(default=None, repr=False, compare=False)
     _by_name: dict[str, Tool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -128,12 +130,35 @@ class ToolSuite(Generic[S]):
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         """Pickle a suite loaded from a folder as that folder, any other one field by field.
 
-        Unpickling imports the folder where the process has not (:mod:`toolgym.pickling`).
+        Unpickling imports the folder where the process has not (:mod:`toolgym.pickling`). A
+        subset of a folder's suite (:meth:`only`) pickles as that folder and its tool names.
         """
-        folder = folder_of_suite(self)
+        folder = folder_of_suite(self.full or self)
+        if folder is not None and self.full is not None:
+            return _folder_suite_only, (folder, tuple(t.name for t in self.tools))
         if folder is not None:
             return import_suite_folder, (folder,)
         return super().__reduce_ex__(protocol)
+
+    def only(self, names: Sequence[str]) -> ToolSuite[S]:
+        """This suite offering only the tools ``names`` (kept in declaration order).
+
+        A curriculum's subset: the prompt shows only these tools, and a call to any other is an
+        unknown tool. State, world and generator stay the suite's own.
+
+        Raises:
+            ValueError: a name is not one of the suite's tools (the message lists them).
+        """
+        unknown = [name for name in names if name not in self._by_name]
+        if unknown:
+            known = ", ".join(t.name for t in self.tools)
+            raise ValueError(
+                f"suite {self.name!r} has no tool(s) {unknown}; available tools: {known}"
+            )
+        if not names:
+            raise ValueError(f"suite {self.name!r}: name at least one tool to offer")
+        kept = tuple(t for t in self.tools if t.name in set(names))
+        return replace(self, tools=kept, full=self.full or self)
 
     def tool(self, name: str) -> Tool:
         """The tool called ``name``; raises ToolError listing the available tools if unknown."""
@@ -232,6 +257,12 @@ class ToolSuite(Generic[S]):
             )
         except (InvalidArguments, ValueError):
             return call
+
+
+def _folder_suite_only(folder: str, names: tuple[str, ...]) -> ToolSuite[Any]:
+    """Unpickle a subset of a folder's suite: the folder's suite, then :meth:`ToolSuite.only`."""
+    suite: ToolSuite[Any] = import_suite_folder(folder)
+    return suite.only(names)
 
 
 def arguments_key(call: ToolCall) -> str:
