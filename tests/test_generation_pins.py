@@ -56,7 +56,8 @@ def test_templates_are_imported_only_for_generated_tasks(name: str) -> None:
         [sys.executable, "-c", MAKE.format(name=name)], capture_output=True, text=True, check=True
     )
     loaded = result.stdout.strip()
-    if name.endswith("Lookup"):  # its spec has a [generated] table
-        assert ".generate" in loaded
+    templates = {"SearchLookup": "templates_facts", "CalendarLookup": "templates_read"}
+    if name in templates:  # its spec has a [generated] table
+        assert f"generate.{templates[name]}" in loaded
     else:
         assert loaded == "[]"

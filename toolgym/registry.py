@@ -195,9 +195,8 @@ def _offered(suite: ToolSuite[Any], spec: EnvSpec, tasks: list[Task]) -> ToolSui
         offered = suite.only(spec.tools)
     except ValueError as exc:
         raise ValueError(f"{spec.id}: tools: {exc}") from None
-    needs = {t.id: sorted({c.name for c in t.flat_gold_calls} - set(spec.tools))
-             for t in tasks}  # fmt: skip
-    missing = {task: names for task, names in needs.items() if names}
+    needs = ((t.id, sorted({c.name for c in t.flat_gold_calls} - set(spec.tools))) for t in tasks)
+    missing = {task: names for task, names in needs if names}
     if missing:
         shown = ", ".join(f"{task} calls {names}" for task, names in list(missing.items())[:3])
         raise ValueError(f"{spec.id}: tools: {len(missing)} task(s) need a tool the spec does "

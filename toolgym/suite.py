@@ -157,7 +157,8 @@ class ToolSuite(Generic[S]):
             )
         if not names:
             raise ValueError(f"suite {self.name!r}: name at least one tool to offer")
-        kept = tuple(t for t in self.tools if t.name in set(names))
+        wanted = set(names)
+        kept = tuple(t for t in self.tools if t.name in wanted)
         return replace(self, tools=kept, full=self.full or self)
 
     def tool(self, name: str) -> Tool:
