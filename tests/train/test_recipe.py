@@ -62,24 +62,31 @@ def test_recipe_checks_freeze_layers_before_training(tmp_path):
     assert not (tmp_path / "sft" / "checkpoints").exists()  # failed before the SFT stage
 
 
-def test_calendar_curriculum_config_fits_its_longest_oracle_episode():
-    """bench/recipe_calendar_lookup.toml: valid, and max_tokens never cuts a demonstration."""
+def test_calendar_curriculum_config_fits_its_longest_oracle_episode_and_turn():
+    """bench/recipe_calendar_lookup.toml: valid; max_tokens and max_new_tokens never cut the oracle."""
+    import functools
+
     import gymnasium as gym
 
     from toolgym.llm.models import load_tokenizer
-    from toolgym.policies import OraclePolicy, play
     from toolgym.settings import load_settings
     from toolgym.tokens.chat import ChatTokenizer
+    from toolgym.train.algos.sft import turn_budget_warning
+    from toolgym.train.data import oracle_trajectories
 
     config = load_settings(RecipeConfig, Path("bench/recipe_calendar_lookup.toml"))
     sft, rl = config.stage_configs()
     assert sft.env == rl.env == "toolgym/CalendarLookup-v0" and rl.algo == "grpo"
-    assert sft.gradient_checkpointing and rl.gradient_checkpointing
+    assert rl.gradient_checkpointing
     chat = ChatTokenizer(load_tokenizer("smollm2-135m"))
-    longest = 0
-    for split in ("train", "test"):
-        env = gym.make(config.env, split=split)
-        for task in env.unwrapped.tasks:
-            result = play(env, OraclePolicy(), task_id=task.id, seed=0)
-            longest = max(longest, len(chat.prompt_ids(result.messages)))
+    episodes = [
+        episode
+        for split in ("train", "test")
+        for episode in oracle_trajectories(
+            functools.partial(gym.make, config.env, split=split), chat
+        )
+    ]
+    longest = max(len(episode.token_ids) for episode in episodes)
     assert 1000 < longest <= config.max_tokens, longest
+    assert turn_budget_warning(episodes, 64) is not None  # SearchLookup's budget is far too small
+    assert turn_budget_warning(episodes, config.max_new_tokens) is None

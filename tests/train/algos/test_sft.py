@@ -1,13 +1,17 @@
 """SFT cold start: oracle token trajectories and the masked cross-entropy step."""
 
+import logging
+
 import gymnasium as gym
 import torch
 
 from toolgym.llm import models
 from toolgym.tokens.scoring import token_logprobs
-from toolgym.tokens.trajectory import collate
-from toolgym.train.algos.sft import sft_step
+from toolgym.tokens.trajectory import Segment, Trajectory, collate
+from toolgym.train.algos.sft import sft_step, turn_budget_warning
+from toolgym.train.config import TrainConfig
 from toolgym.train.data import oracle_trajectories
+from toolgym.train.loop import Trainer
 from toolgym.train.losses import sft_loss
 
 
@@ -43,3 +47,43 @@ def test_sft_lowers_the_loss_on_oracle_turns(tiny):
         stats = sft_step(model, optimizer, batch)
     assert stats["loss"] < 0.7 * before
     assert all(not torch.equal(start[name], p) for name, p in model.named_parameters())
+
+
+def _episode(*lengths: tuple[str, int]) -> Trajectory:
+    """A trajectory of segments of the given roles and lengths (assistant ones trainable)."""
+    segments = [Segment(role, (7,) * n, role == "assistant") for role, n in lengths]
+    return Trajectory("t", segments)
+
+
+def test_turn_budget_warning_counts_only_generated_turns_longer_than_the_budget():
+    episodes = [
+        _episode(("prompt", 100), ("assistant", 5), ("observation", 50), ("assistant", 9)),
+        _episode(("prompt", 100), ("assistant", 3)),
+    ]
+    assert turn_budget_warning(episodes, 9) is None  # a turn of exactly the budget can be written
+    assert turn_budget_warning(episodes, 8) == (
+        "1 of 3 demonstrated assistant turns are longer than max_new_tokens=8 (the longest is 9 "
+        "tokens with its end-of-turn token): sampled turns are cut there, so the policy can never "
+        "finish them. Set max_new_tokens to at least 9."
+    )
+    assert (turn_budget_warning(episodes, 4) or "").startswith("2 of 3 ")
+    assert turn_budget_warning([_episode(("prompt", 100))], 1) is None  # prompts never count
+
+
+def test_sft_warns_once_per_run_when_demonstrations_outgrow_max_new_tokens(tmp_path, caplog):
+    def warnings(max_new_tokens: int) -> list[str]:
+        config = TrainConfig(
+            env="toolgym/Search-v0", algo="sft", model="tiny", steps=2, tasks_per_step=2,
+            group_size=1, max_new_tokens=max_new_tokens, eval_tasks=1,
+            out=tmp_path / str(max_new_tokens),
+        )  # fmt: skip
+        trainer = Trainer(config, progress=False)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="toolgym.train.algos.sft"):
+            for _ in range(2):
+                trainer.train_step()
+        return [r.getMessage() for r in caplog.records if r.name == "toolgym.train.algos.sft"]
+
+    short = warnings(4)
+    assert len(short) == 1 and "max_new_tokens=4 " in short[0], short
+    assert warnings(512) == []

@@ -6,6 +6,8 @@ tasks are the file's lines (``conversations.py``), all checked before training s
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -18,11 +20,15 @@ from toolgym.train.conversations import sft_dataset
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.losses import sft_loss
 
+logger = logging.getLogger(__name__)
+
 
 class SFT(Algorithm):
     """``sft``: learns from gold labels (oracle demonstrations or ``sft.data``)."""
 
     dataset: dict[str, Trajectory]
+    turn_budget_warned = False
+    """Whether demonstrations longer than ``max_new_tokens`` were warned about (once per run)."""
 
     @property
     def needs(self) -> Needs:
@@ -39,6 +45,7 @@ class SFT(Algorithm):
             self.config.sft.data, run.chat, tool_format, self.config.max_tokens,
             self.config.sft.min_reward,  # trajectory rows: keep by reward, not success
         )  # fmt: skip
+        self._check_turn_budget(list(self.dataset.values()))
         return list(self.dataset) or None
 
     @staticmethod
@@ -56,6 +63,7 @@ class SFT(Algorithm):
                 lambda: run.env("train"), run.chat, tasks, config.max_tokens
             )
             run.episodes += len(trajectories)
+            self._check_turn_budget(trajectories)
         batch = collate(trajectories, run.tokenizer.pad_token_id, run.device)
         part = distributed.share(torch.arange(len(trajectories)), batch.loss_mask)
         mine = rows(batch, part.index) if distributed.active() else batch  # this rank's rows
@@ -63,6 +71,34 @@ class SFT(Algorithm):
         for _ in range(config.epochs):
             stats = sft_step(run.model, run.optimizer, mine, config.max_grad_norm, part)
         return stats
+
+    def _check_turn_budget(self, trajectories: Sequence[Trajectory]) -> None:
+        """Warn (once) when demonstrated turns are longer than sampling may ever write."""
+        if self.turn_budget_warned or not trajectories:
+            return
+        warning = turn_budget_warning(trajectories, self.config.max_new_tokens)
+        if warning is not None:
+            logger.warning("SFT: %s", warning)
+            self.turn_budget_warned = True
+
+
+def turn_budget_warning(trajectories: Sequence[Trajectory], max_new_tokens: int) -> str | None:
+    """What is wrong when some trainable turns exceed ``max_new_tokens``; None when all fit.
+
+    A sampled turn stops after ``max_new_tokens`` tokens (its end-of-turn token included), so a
+    demonstrated turn longer than that is one the policy learns but can never finish: its calls
+    are cut mid-JSON and its answers mid-sentence, in evaluation and in RL rollouts alike.
+    """
+    lengths = [len(s.token_ids) for t in trajectories for s in t.segments if s.trainable]
+    over = [n for n in lengths if n > max_new_tokens]
+    if not over:
+        return None
+    return (
+        f"{len(over)} of {len(lengths)} demonstrated assistant turns are longer than "
+        f"max_new_tokens={max_new_tokens} (the longest is {max(over)} tokens with its "
+        "end-of-turn token): sampled turns are cut there, so the policy can never finish them. "
+        f"Set max_new_tokens to at least {max(over)}."
+    )
 
 
 def sft_step(
