@@ -6,6 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from toolgym.cli import app
+from toolgym.train.config import TrainConfig
 from toolgym.train.recipe import RL_DEFAULTS, SFT_DEFAULTS, RecipeConfig
 
 runner = CliRunner()
@@ -90,3 +91,17 @@ def test_calendar_curriculum_config_fits_its_longest_oracle_episode_and_turn():
     assert 1000 < longest <= config.max_tokens, longest
     assert turn_budget_warning(episodes, 64) is not None  # SearchLookup's budget is far too small
     assert turn_budget_warning(episodes, config.max_new_tokens) is None
+
+
+def test_calendar_more_sft_comparator_continues_the_recipes_sft_stage():
+    """bench/calendar_lookup_more_sft.toml trains like the recipe's SFT stage, from its checkpoint."""
+    from toolgym.settings import load_settings
+
+    recipe = load_settings(RecipeConfig, Path("bench/recipe_calendar_lookup.toml"))
+    sft, _ = recipe.stage_configs()
+    more = load_settings(TrainConfig, Path("bench/calendar_lookup_more_sft.toml"))
+    assert more.algo == "sft" and more.init == sft.out
+    assert more.seed == recipe.seed + 1000  # a fresh task order, as recipe_sweep's stage two
+    same = ("env", "tasks_per_step", "lr", "freeze_layers", "max_new_tokens", "max_tokens",
+            "eval_tasks", "gradient_checkpointing")  # fmt: skip
+    assert {f: getattr(more, f) for f in same} == {f: getattr(sft, f) for f in same}
