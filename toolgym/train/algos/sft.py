@@ -74,7 +74,7 @@ class SFT(Algorithm):
 
     def _check_turn_budget(self, trajectories: Sequence[Trajectory]) -> None:
         """Warn (once) when demonstrated turns are longer than sampling may ever write."""
-        if self.turn_budget_warned or not trajectories:
+        if self.turn_budget_warned:
             return
         warning = turn_budget_warning(trajectories, self.config.max_new_tokens)
         if warning is not None:
