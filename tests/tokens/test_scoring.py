@@ -178,10 +178,13 @@ def test_entropy_is_differentiable_only_when_asked(tiny):
 def test_logits_in_chunks_give_the_same_values_and_gradients(tiny, monkeypatch):
     import toolgym.tokens.scoring as scoring
 
-    model = copy.deepcopy(tiny[0]).float().train()
+    # float64: chunking only reorders sums, which moves float32 gradients by about 1 ulp of their
+    # largest entry (embed_tokens: 5.7e-6 on 7.6); in float64 that noise is ~1e-15 and a real error
+    # (a chunk dropped, counted twice or misaligned) still shows at full size.
+    model = copy.deepcopy(tiny[0]).double().train()
     batch = _batch(tiny, lengths=(9, 14, 5, 11))
     positions = int(batch.loss_mask[:, 1:].sum())
-    weights = torch.linspace(0.5, 1.5, batch.input_ids.shape[1])
+    weights = torch.linspace(0.5, 1.5, batch.input_ids.shape[1], dtype=torch.float64)
 
     def run():  # log-probs, the entropy bonus's gradient path, and every parameter's gradient
         model.zero_grad()
@@ -198,11 +201,11 @@ def test_logits_in_chunks_give_the_same_values_and_gradients(tiny, monkeypatch):
     chunked = run()
     chunks = -(-positions // 7)
     assert positions > 14 and len(calls) == 2 * chunks  # each chunk recomputed in the backward
-    torch.testing.assert_close(chunked[0], whole[0], atol=1e-6, rtol=1e-6)
-    torch.testing.assert_close(chunked[1], whole[1], atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(chunked[0], whole[0], atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(chunked[1], whole[1], atol=1e-12, rtol=1e-12)
     assert chunked[2].keys() == whole[2].keys() and len(whole[2]) > 10
     for name in whole[2]:
-        torch.testing.assert_close(chunked[2][name], whole[2][name], atol=1e-6, rtol=1e-5, msg=name)
+        torch.testing.assert_close(chunked[2][name], whole[2][name], atol=1e-12, rtol=1e-10, msg=lambda m: f"{name}: {m}")
     with torch.no_grad():  # no graph: each chunk once
         calls.clear()
         torch.testing.assert_close(score(model, batch, entropy=True).entropy, whole[1])
