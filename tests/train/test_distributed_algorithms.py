@@ -43,6 +43,15 @@ def test_policy_gradient_two_ranks_equal_one_process(tmp_path, monkeypatch, algo
     assert all(r["zero_variance_groups"] < 1 for r in logged)
 
 
+def test_grpo_skipping_flat_groups_two_ranks_equal_one_process(tmp_path, monkeypatch):
+    """No KL or entropy term: rows of flat groups are skipped on each rank (2 minibatches of 12
+    rows, so a rank of a flat group keeps one row at weight 0): the weights, loss and gradient
+    norm are still one process's (test_grpo.py checks one process against the full batch)."""
+    config, out, single = run_both(tmp_path, monkeypatch, algo="grpo", minibatches=2)
+    logged = assert_same_run(out, single, config, ("loss", "grad_norm", "reward_mean"))
+    assert logged[1]["rows_skipped"] > 0 and all(r["zero_variance_groups"] < 1 for r in logged)
+
+
 # ---------------------------------------------------------------------------------- rest
 
 

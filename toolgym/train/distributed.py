@@ -210,6 +210,22 @@ def share(
     if ranks < 2:
         return Share(index)
     local = torch.as_tensor(np.array_split(index.numpy(), ranks)[at], dtype=index.dtype)
+    return subset(local, index, loss_mask, aggregation)
+
+
+def subset(
+    local: torch.Tensor, index: torch.Tensor, loss_mask: torch.Tensor, aggregation: Aggregation
+) -> Share:
+    """Rows ``local`` of rows ``index``, weighted by their part of ``aggregation``'s normaliser.
+
+    The aggregated loss of ``local`` times ``weight`` is their contribution to the loss of
+    ``index``. Empty ``local`` becomes the first row of ``index`` at weight 0.
+
+    >>> mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    >>> part = subset(torch.tensor([0]), torch.arange(3), mask, "constant")
+    >>> round(part.weight, 4), round(part.token_weight, 4)
+    (0.3333, 0.5)
+    """
     if not len(local):
         return Share(index[:1], 0.0, 0.0)
     tokens = float(loss_mask[local].sum().clamp(min=1)) / float(loss_mask[index].sum().clamp(min=1))

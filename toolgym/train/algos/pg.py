@@ -60,13 +60,15 @@ class PolicyGradient(Algorithm):
         batch, reference = rollout.batch, rollout.reference
         advantages = ADVANTAGES[config.algo](rollout.rewards, config)[:, None] * batch.loss_mask
         stats: dict[str, float] = {}
+        skipped = 0.0
         for minibatch in minibatches(config, len(rollout.trajectories)):
             part = distributed.share(minibatch, batch.loss_mask, config.aggregation)
             index = part.index  # this rank's rows (all of them alone)
             ref = reference[index] if reference is not None else None
             stats = policy_step(run.model, run.optimizer, rows(batch, index), advantages[index],
                                 loss_config(config), ref, config.max_grad_norm, part)  # fmt: skip
-        return step_metrics(rollout, stats, config.group_size)
+            skipped += stats["rows_skipped"]
+        return step_metrics(rollout, stats | {"rows_skipped": skipped}, config.group_size)
 
 
 class Reinforce(PolicyGradient):
@@ -119,22 +121,58 @@ def policy_step(
 ) -> dict[str, float]:
     """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics.
 
+    Rows that cannot move the loss (:func:`rows_with_gradient`) are left out of the forward and
+    backward pass; the loss and the gradient are the same as with them. The diagnostics (KL,
+    entropy, approx KL, clip fraction) are over the rows computed; ``rows_skipped`` counts the
+    others (over every rank).
+
     ``part``: under torchrun, this rank's share of the minibatch (``distributed.share``): its
     loss is scaled to its share and the diagnostics are the whole minibatch's.
     """
     model.train()
+    kept = rows_with_gradient(advantages, batch.loss_mask, config)
+    skipped = len(advantages) - len(kept.index)
+    if skipped:
+        batch, advantages = rows(batch, kept.index), advantages[kept.index]
+        ref_logprobs = ref_logprobs[kept.index] if ref_logprobs is not None else None
     scores = score(
         model, batch, config.temperature, entropy=True, entropy_grad=config.entropy_coef > 0
     )
     logprobs, entropy = scores.logprobs, scores.entropy
     assert entropy is not None
     loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
+    loss = loss * kept.weight
     grad_norm = apply_gradients(optimizer, distributed.scale(loss, part), max_grad_norm)
     stats = {"loss": loss.item(), **diagnostics(logprobs, entropy, kl, batch, config)}
-    if part is not None:
-        weights = [part.weight] + [part.token_weight] * (len(stats) - 1)
+    stats["rows_skipped"] = float(skipped)
+    if part is not None:  # loss: the ranks' weighted sum; rows_skipped: their plain sum
+        weights = [part.weight] + [part.token_weight] * (len(stats) - 2) + [1.0]
         stats = distributed.reduce_weighted(stats, weights)
     return stats | {"grad_norm": grad_norm}
+
+
+def rows_with_gradient(
+    advantages: torch.Tensor, loss_mask: torch.Tensor, config: PolicyLossConfig
+) -> distributed.Share:
+    """The rows whose loss has a gradient, weighted so that the batch's loss is unchanged.
+
+    Without a KL term (``beta`` 0) or an entropy bonus, a token's loss is the clipped term
+    -min(r A, clip(r) A): 0, with gradient 0, where A = 0. A row whose advantage is 0 at every
+    token (GRPO: every row of a group whose rewards were all equal) adds exactly nothing, so it
+    is not computed, and the rows left are weighted by their part of the aggregation's
+    normaliser (``distributed.subset``). If no row is left, the first is kept at weight 0: the
+    optimizer still steps on a zero gradient, as it would on the whole batch.
+
+    >>> mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    >>> kept = rows_with_gradient(mask * torch.tensor([[0.0], [0.5], [-0.5]]), mask, PolicyLossConfig())
+    >>> kept.index.tolist(), kept.weight  # token_mean: 3 of the 6 tokens
+    ([1, 2], 0.5)
+    """
+    every = torch.arange(len(advantages))
+    if config.beta > 0 or config.entropy_coef > 0:
+        return distributed.Share(every)
+    moving = every[advantages.ne(0).any(dim=1).cpu()]
+    return distributed.subset(moving, every, loss_mask.cpu(), config.aggregation)
 
 
 def policy_loss(

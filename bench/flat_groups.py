@@ -1,0 +1,108 @@
+"""What skipping flat groups saves in a GRPO update, side by side in one run.
+
+A group whose rewards are all equal has advantage 0 on every token; without a KL or entropy term
+its rows add nothing to the loss or the gradient, and ``policy_step`` leaves them out of the
+forward and backward pass (``pg.rows_with_gradient``). This times one update on the same batch
+both ways: ``policy_step`` (skipping) and the loss computed over every row, for a share of flat
+groups from 0 to 1. It also checks that the two give the same gradient.
+
+The batch: oracle episodes of ``--env``'s train tasks, ``--group-size`` copies of each task (the
+rows of a group), SmolLM2 with the bottom ``--freeze-layers`` layers frozen and activation
+checkpointing, as ``bench/recipe_calendar_lookup.toml``'s RL stage trains.
+
+    python bench/flat_groups.py                        # CalendarLookup, 4 groups of 4: ~5 min
+    python bench/flat_groups.py --model tiny --env toolgym/SearchLookup-v0   # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import time
+
+import gymnasium as gym
+import torch
+
+import toolgym  # noqa: F401
+from toolgym.llm import models
+from toolgym.tokens.chat import ChatTokenizer
+from toolgym.tokens.scoring import score
+from toolgym.tokens.trajectory import collate
+from toolgym.train.algos.base import apply_gradients
+from toolgym.train.algos.pg import PolicyLossConfig, policy_loss, policy_step
+from toolgym.train.data import oracle_trajectories
+from toolgym.train.freezing import freeze_bottom
+
+
+def full_step(model, optimizer, batch, advantages, config) -> None:
+    """The update over every row (the flat ones included)."""
+    model.train()
+    scores = score(model, batch, config.temperature, entropy=True)
+    loss, _ = policy_loss(scores.logprobs, scores.entropy, batch, advantages, config, None)
+    apply_gradients(optimizer, loss, max_grad_norm=1.0)
+
+
+def gradient(model, step, *args) -> list[torch.Tensor]:
+    """The gradient ``step`` leaves (an SGD step at lr 0 keeps the weights)."""
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.0)
+    step(model, optimizer, *args)
+    return [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="smollm2-135m", choices=["smollm2-135m", "tiny"])
+    parser.add_argument("--env", default="toolgym/CalendarLookup-v0")
+    parser.add_argument("--groups", type=int, default=4)
+    parser.add_argument("--group-size", type=int, default=4)
+    parser.add_argument("--freeze-layers", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=2, help="timed updates per setting (best)")
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    model, tokenizer = models.load(args.model)
+    freeze_bottom(model, min(args.freeze_layers, len(model.base_model.layers) - 1))
+    getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)(
+        {"use_reentrant": False}
+    )
+    chat = ChatTokenizer(tokenizer)
+    task_ids = [t.id for t in gym.make(args.env).unwrapped.tasks[: args.groups]]
+    episodes = oracle_trajectories(lambda: gym.make(args.env), chat, task_ids, max_tokens=4096)
+    rows = [t for t in episodes for _ in range(args.group_size)]
+    batch = collate(rows, tokenizer.pad_token_id)
+    with torch.no_grad():  # on-policy: the behaviour log-probs are the model's own
+        batch = dataclasses.replace(batch, old_logprobs=score(model.eval(), batch).logprobs)
+    config = PolicyLossConfig()
+    print(f"{args.env}: {args.groups} groups of {args.group_size}, "
+          f"{int(batch.attention_mask.sum())} tokens, {int(batch.loss_mask.sum())} trained")  # fmt: skip
+    print("| flat groups | policy_step s (skips them) | every row s | ratio | same gradient |")
+    print("|---|---|---|---|---|")
+    for flat in range(args.groups + 1):
+        moving = torch.tensor([1.0, -1.0] * (args.group_size // 2) + [0.0] * (args.group_size % 2))
+        per_row = torch.cat([moving * (g >= flat) for g in range(args.groups)])
+        advantages = per_row[:, None] * batch.loss_mask
+        times = {"skip": float("inf"), "full": float("inf")}
+        for _ in range(args.repeats):  # alternate, so drift on a shared machine hits both
+            for name, step in (("skip", policy_step), ("full", full_step)):
+                trial = copy.deepcopy(model)
+                optimizer = torch.optim.SGD(
+                    [p for p in trial.parameters() if p.requires_grad], lr=0.0
+                )
+                start = time.perf_counter()
+                step(trial, optimizer, batch, advantages, config)
+                times[name] = min(times[name], time.perf_counter() - start)
+        same = all(
+            torch.allclose(a, b, atol=1e-6, rtol=1e-4)
+            for a, b in zip(
+                gradient(copy.deepcopy(model), policy_step, batch, advantages, config),
+                gradient(copy.deepcopy(model), full_step, batch, advantages, config),
+                strict=True,
+            )  # fmt: skip
+        )
+        print(f"| {flat}/{args.groups} | {times['skip']:.2f} | {times['full']:.2f} | "
+              f"{times['full'] / times['skip']:.2f}x | {same} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
