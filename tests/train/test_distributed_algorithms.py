@@ -32,12 +32,13 @@ def run_both(tmp_path, monkeypatch, **settings):
 # ------------------------------------------------------------------------ policy gradient
 
 
-@pytest.mark.parametrize("algo", ["rloo", "reinforce"])
-def test_policy_gradient_two_ranks_equal_one_process(tmp_path, monkeypatch, algo):
+@pytest.mark.parametrize(("algo", "micro_batch_size"), [("rloo", None), ("reinforce", 1)])
+def test_policy_gradient_two_ranks_equal_one_process(tmp_path, monkeypatch, algo, micro_batch_size):
     """Leave-one-out or batch-mean baselines on the gathered rollout, KL and entropy terms,
-    8 minibatches of 12 rows (GRPO's own test is in test_distributed.py)."""
+    8 minibatches of 12 rows (GRPO's own test is in test_distributed.py); REINFORCE computes
+    each rank's rows one at a time (micro-batches), the one process too."""
     config, out, single = run_both(tmp_path, monkeypatch, algo=algo, minibatches=8, beta=0.05,
-                                   entropy_coef=0.01)  # fmt: skip
+                                   entropy_coef=0.01, micro_batch_size=micro_batch_size)  # fmt: skip
     keys = ("loss", "kl", "entropy", "approx_kl", "clipfrac", "grad_norm", "reward_mean")
     logged = assert_same_run(out, single, config, keys)
     assert all(r["zero_variance_groups"] < 1 for r in logged)

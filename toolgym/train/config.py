@@ -27,6 +27,7 @@ from toolgym.tracking.config import LogConfig
 from toolgym.users.config import UserConfig
 
 Aggregation = Literal["token_mean", "sequence_mean", "constant"]
+MICRO_BATCHED = ("sft", "dagger", "grpo", "rloo", "reinforce")  # algos that read micro_batch_size
 Algo = Literal["sft", "grpo", "rloo", "reinforce", "ppo", "rest", "online-em", "dagger", "dpo"]
 Schedule = Literal["constant", "linear", "cosine"]
 Device = Literal["auto", "cpu", "cuda"]
@@ -323,6 +324,14 @@ class TrainConfig(BaseModel):
     max_grad_norm: float = Field(default=1.0, gt=0, description="Gradient clipping norm.")
     epochs: int = Field(default=1, ge=1, description="Passes over each rollout batch (PPO's K).")
     minibatches: int = Field(default=1, ge=1, description="Minibatches per epoch.")
+    micro_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Rows per forward/backward pass (gradient accumulation): a minibatch is "
+        "computed in passes of at most N rows, longest first, each cut to its longest row, and "
+        "their summed gradients make one optimizer step. The same update in less memory and "
+        f"padding. None: one pass. algo {', '.join(MICRO_BATCHED)} only.",
+    )
     eps_low: float = Field(default=0.2, ge=0, description="Ratio clip below: 1 - eps_low.")
     eps_high: float = Field(default=0.2, ge=0, description="Ratio clip above: 1 + eps_high.")
     beta: float = Field(default=0.0, ge=0, description="k3 KL weight; 0 skips the reference model.")
@@ -395,6 +404,9 @@ class TrainConfig(BaseModel):
             raise ValueError(f"algo={self.algo} compares samples of a task: set group_size >= 2")
         if self.algo == "dpo" and self.dpo.data is None and self.group_size < 2:
             raise ValueError("algo=dpo pairs samples of a task: set group_size >= 2 (or dpo.data)")
+        if self.micro_batch_size is not None and self.algo not in MICRO_BATCHED:
+            raise ValueError(f"micro_batch_size is read by algo {', '.join(MICRO_BATCHED)} only "
+                             f"(algo={self.algo!r}): remove it")  # fmt: skip
         if self.aggregation == "constant" and self.max_new_tokens <= 0:
             raise ValueError("aggregation='constant' divides by max_new_tokens: set it > 0")
         if self.lora.r and self.freeze_layers:

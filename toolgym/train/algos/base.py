@@ -21,7 +21,7 @@ from toolgym.collector import Collector, TokenPolicy
 from toolgym.tokens.chat import ChatTokenizer
 from toolgym.tokens.trajectory import Batch
 from toolgym.train import distributed
-from toolgym.train.config import TrainConfig
+from toolgym.train.config import Aggregation, TrainConfig
 from toolgym.train.rollouts import Rollout, rollout_metrics
 
 DataSource = Literal["rollouts", "oracle", "jsonl", "expert"]
@@ -142,6 +142,61 @@ def rows(batch: Batch, index: torch.Tensor) -> Batch:
     return Batch(*(getattr(batch, f)[index] for f in Batch.__dataclass_fields__))
 
 
+PER_TOKEN = ("input_ids", "attention_mask", "loss_mask", "old_logprobs", "turn_ids")
+
+
+@dataclass(frozen=True)
+class MicroBatch:
+    """One forward/backward pass of a minibatch (:func:`micro_batches`).
+
+    Attributes:
+        part: Its rows and their share of the minibatch's loss (``distributed.subset``).
+        width: Its longest row: the (B, T) tensors are cut there (they are right-padded).
+    """
+
+    part: distributed.Share
+    width: int
+
+    def take(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The rows of this pass of a (B, T) tensor, cut to :attr:`width`."""
+        return tensor[self.part.index, : self.width]
+
+    def batch(self, batch: Batch) -> Batch:
+        """The rows of this pass of ``batch``, its token tensors cut to :attr:`width`."""
+        index = self.part.index
+        return Batch(*(self.take(getattr(batch, f)) if f in PER_TOKEN else getattr(batch, f)[index]
+                       for f in Batch.__dataclass_fields__))  # fmt: skip
+
+
+def micro_batches(
+    batch: Batch, index: torch.Tensor, size: int | None, aggregation: Aggregation = "token_mean"
+) -> list[MicroBatch]:
+    """Rows ``index`` of ``batch`` in forward/backward passes of at most ``size`` rows.
+
+    ``size`` None is one pass. Otherwise the longest rows go first, so a pass holds rows of
+    similar length and little padding. Each pass is weighted by its part of ``aggregation``'s
+    normaliser over ``index``, so the passes' weighted losses sum to the loss of ``index``: their
+    summed gradients are the minibatch's (gradient accumulation).
+
+    >>> mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1], [1, 1, 1, 0]])
+    >>> batch = Batch(mask, mask, mask.float(), mask.float(), mask, mask[:, :1], mask[:, :1])
+    >>> [(m.part.index.tolist(), m.width, round(m.part.weight, 3))
+    ...  for m in micro_batches(batch, torch.arange(3), 2)]  # token mean: 7 and 2 of 9 tokens
+    [([1, 2], 4, 0.778), ([0], 2, 0.222)]
+    """
+    lengths = batch.attention_mask[index].sum(dim=1).cpu()
+    if size is None:
+        passes = [index]
+    else:
+        passes = list(index[torch.argsort(lengths, descending=True, stable=True)].split(size))
+    mask = batch.loss_mask.cpu()
+    micro = []
+    for rows_of_pass in passes:
+        width = int(batch.attention_mask[rows_of_pass].sum(dim=1).max())
+        micro.append(MicroBatch(distributed.subset(rows_of_pass, index, mask, aggregation), width))
+    return micro
+
+
 def apply_gradients(
     optimizer: torch.optim.Optimizer, loss: torch.Tensor, max_grad_norm: float
 ) -> float:
@@ -152,6 +207,11 @@ def apply_gradients(
     """
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    return optimizer_step(optimizer, max_grad_norm)
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, max_grad_norm: float) -> float:
+    """Step on the gradients accumulated so far: sum them over ranks, clip the norm; the norm."""
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     distributed.all_reduce_gradients(parameters)
     grad_norm = torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)

@@ -78,7 +78,8 @@ class DAgger(Algorithm):
                 batch = collate(demonstrations, run.tokenizer.pad_token_id, run.device)
                 part = distributed.share(torch.arange(len(demonstrations)), batch.loss_mask)
                 mine = rows(batch, part.index) if distributed.active() else batch
-                stats = sft_step(run.model, run.optimizer, mine, config.max_grad_norm, part)
+                stats = sft_step(run.model, run.optimizer, mine, config.max_grad_norm, part,
+                                 config.micro_batch_size)  # fmt: skip
                 losses.append(stats["loss"])
         stats["loss"] = sum(losses) / len(losses) if losses else 0.0
         return step_metrics(rollout, stats, config.group_size) | {

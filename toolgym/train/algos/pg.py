@@ -21,8 +21,9 @@ from toolgym.train.advantages import group_advantages, reinforce_advantages, rlo
 from toolgym.train.algos.base import (
     Algorithm,
     Run,
-    apply_gradients,
+    micro_batches,
     minibatches,
+    optimizer_step,
     rows,
     step_metrics,
 )
@@ -66,7 +67,8 @@ class PolicyGradient(Algorithm):
             index = part.index  # this rank's rows (all of them alone)
             ref = reference[index] if reference is not None else None
             stats = policy_step(run.model, run.optimizer, rows(batch, index), advantages[index],
-                                loss_config(config), ref, config.max_grad_norm, part)  # fmt: skip
+                                loss_config(config), ref, config.max_grad_norm, part,
+                                config.micro_batch_size)  # fmt: skip
             skipped += stats["rows_skipped"]
         return step_metrics(rollout, stats | {"rows_skipped": skipped}, config.group_size)
 
@@ -118,37 +120,50 @@ def policy_step(
     ref_logprobs: torch.Tensor | None = None,
     max_grad_norm: float = 1.0,
     part: distributed.Share | None = None,
+    micro_batch_size: int | None = None,
 ) -> dict[str, float]:
     """One clipped policy-gradient update on (B, T) token advantages; returns diagnostics.
 
     Rows that cannot move the loss (:func:`rows_with_gradient`) are left out of the forward and
     backward pass; the loss and the gradient are the same as with them. The diagnostics (KL,
     entropy, approx KL, clip fraction) are over the rows computed; ``rows_skipped`` counts the
-    others (over every rank).
+    others (over every rank). ``micro_batch_size``: the rows are computed in passes of at most
+    that many (:func:`~toolgym.train.algos.base.micro_batches`), their gradients summed before
+    the one optimizer step: the same update in less memory.
 
     ``part``: under torchrun, this rank's share of the minibatch (``distributed.share``): its
     loss is scaled to its share and the diagnostics are the whole minibatch's.
     """
     model.train()
     kept = rows_with_gradient(advantages, batch.loss_mask, config)
-    skipped = len(advantages) - len(kept.index)
-    if skipped:
-        batch, advantages = rows(batch, kept.index), advantages[kept.index]
-        ref_logprobs = ref_logprobs[kept.index] if ref_logprobs is not None else None
-    scores = score(
-        model, batch, config.temperature, entropy=True, entropy_grad=config.entropy_coef > 0
-    )
-    logprobs, entropy = scores.logprobs, scores.entropy
-    assert entropy is not None
-    loss, kl = policy_loss(logprobs, entropy, batch, advantages, config, ref_logprobs)
-    loss = loss * kept.weight
-    grad_norm = apply_gradients(optimizer, distributed.scale(loss, part), max_grad_norm)
-    stats = {"loss": loss.item(), **diagnostics(logprobs, entropy, kl, batch, config)}
-    stats["rows_skipped"] = float(skipped)
+    optimizer.zero_grad(set_to_none=True)
+    stats: dict[str, float] = {}
+    for micro in micro_batches(batch, kept.index, micro_batch_size, config.aggregation):
+        piece = micro.batch(batch)
+        scores = score(
+            model, piece, config.temperature, entropy=True, entropy_grad=config.entropy_coef > 0
+        )
+        logprobs, entropy = scores.logprobs, scores.entropy
+        assert entropy is not None
+        ref = micro.take(ref_logprobs) if ref_logprobs is not None else None
+        loss, kl = policy_loss(logprobs, entropy, piece, micro.take(advantages), config, ref)
+        loss = loss * (kept.weight * micro.part.weight)
+        distributed.scale(loss, part).backward()
+        add_weighted(stats, {"loss": loss.item()}, 1.0)
+        terms = diagnostics(logprobs, entropy, kl, piece, config)
+        add_weighted(stats, terms, micro.part.token_weight)
+    grad_norm = optimizer_step(optimizer, max_grad_norm)
+    stats["rows_skipped"] = float(len(advantages) - len(kept.index))
     if part is not None:  # loss: the ranks' weighted sum; rows_skipped: their plain sum
         weights = [part.weight] + [part.token_weight] * (len(stats) - 2) + [1.0]
         stats = distributed.reduce_weighted(stats, weights)
     return stats | {"grad_norm": grad_norm}
+
+
+def add_weighted(totals: dict[str, float], values: dict[str, float], weight: float) -> None:
+    """``totals[k] += weight * values[k]``: a mean over passes, from each pass's mean and share."""
+    for key, value in values.items():
+        totals[key] = totals.get(key, 0.0) + weight * value
 
 
 def rows_with_gradient(

@@ -15,7 +15,7 @@ import torch
 from toolgym.tokens.scoring import token_logprobs
 from toolgym.tokens.trajectory import Batch, Trajectory, collate
 from toolgym.train import distributed
-from toolgym.train.algos.base import Algorithm, Needs, Run, apply_gradients, rows
+from toolgym.train.algos.base import Algorithm, Needs, Run, micro_batches, optimizer_step, rows
 from toolgym.train.conversations import sft_dataset
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.losses import sft_loss
@@ -69,7 +69,9 @@ class SFT(Algorithm):
         mine = rows(batch, part.index) if distributed.active() else batch  # this rank's rows
         stats = {}
         for _ in range(config.epochs):
-            stats = sft_step(run.model, run.optimizer, mine, config.max_grad_norm, part)
+            stats = sft_step(
+                run.model, run.optimizer, mine, config.max_grad_norm, part, config.micro_batch_size
+            )
         return stats
 
     def _check_turn_budget(self, trajectories: Sequence[Trajectory]) -> None:
@@ -107,14 +109,22 @@ def sft_step(
     batch: Batch,
     max_grad_norm: float = 1.0,
     part: distributed.Share | None = None,
+    micro_batch_size: int | None = None,
 ) -> dict[str, float]:
     """Cross-entropy on the generated (assistant) tokens only; returns loss and grad norm.
 
     ``part``: under torchrun, this rank's share of the batch (``distributed.share``, token mean).
+    ``micro_batch_size``: computed in passes of at most that many rows, gradients accumulated.
     """
     model.train()
-    loss = sft_loss(token_logprobs(model, batch), batch.loss_mask)
-    grad_norm = apply_gradients(optimizer, distributed.scale(loss, part), max_grad_norm)
-    shown = loss.item() if part is None else distributed.reduce_weighted(
-        {"loss": loss.item()}, [part.weight])["loss"]  # fmt: skip
+    optimizer.zero_grad(set_to_none=True)
+    total = 0.0
+    for micro in micro_batches(batch, torch.arange(len(batch.input_ids)), micro_batch_size):
+        piece = micro.batch(batch)
+        loss = sft_loss(token_logprobs(model, piece), piece.loss_mask) * micro.part.weight
+        distributed.scale(loss, part).backward()
+        total += loss.item()
+    grad_norm = optimizer_step(optimizer, max_grad_norm)
+    shown = total if part is None else distributed.reduce_weighted(
+        {"loss": total}, [part.weight])["loss"]  # fmt: skip
     return {"loss": shown, "grad_norm": grad_norm}
