@@ -1,4 +1,4 @@
-"""What one GRPO update costs, and what skipping flat groups and micro-batches change.
+"""What one update costs, and what skipping flat groups and micro-batches change.
 
 Side by side in one run, on the same batch, each setting's gradient checked against the update
 computed over every row in one pass:
@@ -9,12 +9,14 @@ computed over every row in one pass:
    flat groups from 0 to 1, against the loss over every row.
 2. Micro-batches (``micro_batch_size``): the rows in passes of at most N rows, longest first,
    each cut to its longest row, gradients summed before the one step; no flat group.
+3. The same for an SFT step (``sft_step``) on one episode per task, without activation
+   checkpointing, as the recipe's SFT stage trains.
 
 The batch: oracle episodes of ``--env``'s first ``--groups`` train tasks, ``--group-size`` copies
 of each (the rows of a group), SmolLM2 with the bottom ``--freeze-layers`` layers frozen and
 activation checkpointing, as ``bench/recipe_calendar_lookup.toml``'s RL stage trains.
 
-    python bench/update_cost.py --groups 2 --group-size 2   # CalendarLookup on SmolLM2: ~8 min
+    python bench/update_cost.py --groups 2 --group-size 2   # CalendarLookup on SmolLM2: ~10 min
     python bench/update_cost.py                        # 4 groups of 4, the recipe's RL batch
     python bench/update_cost.py --model tiny --env toolgym/SearchLookup-v0   # a smoke run
 """
@@ -36,6 +38,7 @@ from toolgym.tokens.scoring import score
 from toolgym.tokens.trajectory import collate
 from toolgym.train.algos.base import apply_gradients
 from toolgym.train.algos.pg import PolicyLossConfig, policy_loss, policy_step
+from toolgym.train.algos.sft import sft_step
 from toolgym.train.data import oracle_trajectories
 from toolgym.train.freezing import freeze_bottom
 
@@ -82,29 +85,62 @@ def main() -> None:
           f"episodes of {[len(t) for t in episodes]} tokens")  # fmt: skip
     warm = copy.deepcopy(model)  # first-call costs (allocations, checkpointing set-up) not timed
     full_step(warm, torch.optim.SGD(warm.parameters(), lr=0.0), batch, batch.loss_mask, config)
+    flat_groups_table(model, batch, config, args)
+    micro_batch_table(model, batch, config, args)
+    getattr(model, "activation_checkpointing_disable", model.gradient_checkpointing_disable)()
+    sft_table(model, collate(episodes, tokenizer.pad_token_id), args)
+
+
+def flat_groups_table(model, batch, config, args) -> None:
+    """Skipping flat groups against the loss over every row, for 0 to all groups flat."""
     print("| flat groups | policy_step s (skips them) | every row s | ratio | same gradient |")
     print("|---|---|---|---|---|")
-    moving = torch.tensor([1.0, -1.0] * (args.group_size // 2) + [0.0] * (args.group_size % 2))
     for flat in args.flat if args.flat is not None else range(args.groups + 1):
-        per_row = torch.cat([moving * (g >= flat) for g in range(args.groups)])
+        per_row = torch.cat([moving(args.group_size) * (g >= flat) for g in range(args.groups)])
         advantages = per_row[:, None] * batch.loss_mask
-        seconds, same = time_both(model, batch, advantages, config, policy_step, full_step, args)
-        print(f"| {flat}/{args.groups} | {seconds[0]:.2f} | {seconds[1]:.2f} | "
-              f"{seconds[1] / seconds[0]:.2f}x | {same} |")  # fmt: skip
+        seconds, same = time_both(model, (batch, advantages, config), policy_step, full_step, args)
+        print_row(f"{flat}/{args.groups}", seconds, same)
+
+
+def micro_batch_table(model, batch, config, args) -> None:
+    """policy_step in passes of each micro_batch_size against one pass; no group flat."""
     print("\n| micro_batch_size | policy_step s | one pass s | ratio | same gradient |")
     print("|---|---|---|---|---|")
-    advantages = moving.repeat(args.groups)[:, None] * batch.loss_mask  # no flat group
+    advantages = moving(args.group_size).repeat(args.groups)[:, None] * batch.loss_mask
     for size in args.micro_batch_sizes:
 
         def in_passes(model, optimizer, batch, advantages, config, size=size):
             policy_step(model, optimizer, batch, advantages, config, micro_batch_size=size)
 
-        seconds, same = time_both(model, batch, advantages, config, in_passes, full_step, args)
-        print(f"| {size} | {seconds[0]:.2f} | {seconds[1]:.2f} | "
-              f"{seconds[1] / seconds[0]:.2f}x | {same} |")  # fmt: skip
+        seconds, same = time_both(model, (batch, advantages, config), in_passes, full_step, args)
+        print_row(str(size), seconds, same)
 
 
-def time_both(model, batch, advantages, config, first, second, args):
+def sft_table(model, batch, args) -> None:
+    """sft_step in passes of each micro_batch_size against one pass."""
+    print(f"\nSFT on {len(batch.input_ids)} episodes, no activation checkpointing")
+    print("| micro_batch_size | sft_step s | one pass s | ratio | same gradient |")
+    print("|---|---|---|---|---|")
+    for size in args.micro_batch_sizes:
+
+        def in_passes(model, optimizer, batch, size=size):
+            sft_step(model, optimizer, batch, micro_batch_size=size)
+
+        seconds, same = time_both(model, (batch,), in_passes, sft_step, args)
+        print_row(str(size), seconds, same)
+
+
+def moving(group_size: int) -> torch.Tensor:
+    """One group's advantages with signal: +1, -1, ... (0 for an odd last row)."""
+    return torch.tensor([1.0, -1.0] * (group_size // 2) + [0.0] * (group_size % 2))
+
+
+def print_row(setting: str, seconds: list[float], same: bool) -> None:
+    print(f"| {setting} | {seconds[0]:.2f} | {seconds[1]:.2f} | "
+          f"{seconds[1] / seconds[0]:.2f}x | {same} |")  # fmt: skip
+
+
+def time_both(model, inputs, first, second, args):
     """Best-of-``--repeats`` seconds of two updates (alternated) and whether their gradients agree."""
     seconds, grads = [float("inf")] * 2, [None, None]
     for _ in range(args.repeats):  # alternate, so drift on a shared machine hits both
@@ -113,7 +149,7 @@ def time_both(model, batch, advantages, config, first, second, args):
             trained = [p for p in trial.parameters() if p.requires_grad]
             optimizer = torch.optim.SGD(trained, lr=0.0)  # keeps the weights and the gradient
             start = time.perf_counter()
-            step(trial, optimizer, batch, advantages, config)
+            step(trial, optimizer, *inputs)
             seconds[i] = min(seconds[i], time.perf_counter() - start)
             grads[i] = [p.grad for p in trained]
     same = all(torch.allclose(a, b, atol=1e-6, rtol=1e-4)

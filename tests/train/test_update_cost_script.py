@@ -15,5 +15,5 @@ def test_the_update_cost_benchmark_times_every_setting_and_they_agree():
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
     settings = [r[0].removeprefix("| ") for r in rows if r[0][2].isdigit()]
-    assert settings == ["0/2", "1/2", "2/2", "1", "3"], result.stdout
+    assert settings == ["0/2", "1/2", "2/2", "1", "3", "1", "3"], result.stdout  # GRPO, then SFT
     assert all(r[-1] == "True |" for r in rows if r[0][2].isdigit()), result.stdout
