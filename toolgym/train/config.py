@@ -329,8 +329,8 @@ class TrainConfig(BaseModel):
         ge=1,
         description="Rows per forward/backward pass (gradient accumulation): a minibatch is "
         "computed in passes of at most N rows, longest first, each cut to its longest row, and "
-        "their summed gradients make one optimizer step. The same update in less memory and "
-        f"padding. None: one pass. algo {', '.join(MICRO_BATCHED)} only.",
+        "their summed gradients make one optimizer step: the same update, with the activations of "
+        f"N rows at a time. None: one pass. algo {', '.join(MICRO_BATCHED)} only.",
     )
     eps_low: float = Field(default=0.2, ge=0, description="Ratio clip below: 1 - eps_low.")
     eps_high: float = Field(default=0.2, ge=0, description="Ratio clip above: 1 + eps_high.")

@@ -184,15 +184,15 @@ def micro_batches(
     ...  for m in micro_batches(batch, torch.arange(3), 2)]  # token mean: 7 and 2 of 9 tokens
     [([1, 2], 4, 0.778), ([0], 2, 0.222)]
     """
-    lengths = batch.attention_mask[index].sum(dim=1).cpu()
-    if size is None:
-        passes = [index]
-    else:
-        passes = list(index[torch.argsort(lengths, descending=True, stable=True)].split(size))
+    lengths = batch.attention_mask.sum(dim=1).cpu()
+    passes = [index]
+    if size is not None:
+        longest_first = index[torch.argsort(lengths[index], descending=True, stable=True)]
+        passes = list(longest_first.split(size))
     mask = batch.loss_mask.cpu()
     micro = []
     for rows_of_pass in passes:
-        width = int(batch.attention_mask[rows_of_pass].sum(dim=1).max())
+        width = int(lengths[rows_of_pass].max())
         micro.append(MicroBatch(distributed.subset(rows_of_pass, index, mask, aggregation), width))
     return micro
 

@@ -129,7 +129,7 @@ def policy_step(
     entropy, approx KL, clip fraction) are over the rows computed; ``rows_skipped`` counts the
     others (over every rank). ``micro_batch_size``: the rows are computed in passes of at most
     that many (:func:`~toolgym.train.algos.base.micro_batches`), their gradients summed before
-    the one optimizer step: the same update in less memory.
+    the one optimizer step: the same update, with the activations of that many rows at a time.
 
     ``part``: under torchrun, this rank's share of the minibatch (``distributed.share``): its
     loss is scaled to its share and the diagnostics are the whole minibatch's.
