@@ -8,6 +8,7 @@ step) are what most updates share.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -163,9 +164,9 @@ class MicroBatch:
 
     def batch(self, batch: Batch) -> Batch:
         """The rows of this pass of ``batch``, its token tensors cut to :attr:`width`."""
-        index = self.part.index
-        return Batch(*(self.take(getattr(batch, f)) if f in PER_TOKEN else getattr(batch, f)[index]
-                       for f in Batch.__dataclass_fields__))  # fmt: skip
+        picked = rows(batch, self.part.index)
+        cut = {f: getattr(picked, f)[:, : self.width] for f in PER_TOKEN}
+        return dataclasses.replace(picked, **cut)
 
 
 def micro_batches(
