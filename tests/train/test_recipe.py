@@ -22,15 +22,23 @@ def test_stage_fields_update_the_stage_defaults():
     assert sft.tasks_per_step == SFT_DEFAULTS["tasks_per_step"] and sft.out == Path("r/sft")
     assert (rl.algo, rl.lr, rl.steps) == ("grpo", 1e-6, RL_DEFAULTS["steps"])
     assert rl.freeze_layers == RL_DEFAULTS["freeze_layers"] and rl.init == Path("r/sft")
-    default_sft, _ = RecipeConfig().stage_configs()
+    default_sft, default_rl = RecipeConfig().stage_configs()
     assert default_sft.steps == SFT_DEFAULTS["steps"]
+    assert default_rl.grpo.scale_rewards is RL_DEFAULTS["grpo"]["scale_rewards"] is False
+
+
+def test_another_rl_algo_drops_the_default_grpo_table_and_keeps_the_rest():
+    _, rl = RecipeConfig(rl={"algo": "rloo"}).stage_configs()
+    assert (rl.algo, rl.aggregation, rl.rewards) == ("rloo", "constant", RL_DEFAULTS["rewards"])
+    _, rl = RecipeConfig(rl={"grpo": {"scale_rewards": True}}).stage_configs()
+    assert rl.grpo.scale_rewards and rl.aggregation == RL_DEFAULTS["aggregation"]
 
 
 def test_recipe_cli_runs_three_evaluations_and_two_stages(tmp_path):
     out = tmp_path / "recipe"
     args = ["recipe", "--model", "tiny", "--out", str(out), "--no-progress", "--set", "env=toolgym/Search-v0",
             "--set", "eval_tasks=2", "--set", "max_new_tokens=6", "--set", "max_tokens=4096",
-            "--set", "sft.steps=2", "--set", "sft.tasks_per_step=2", "--set", "sft.lr=1e-3",
+            "--set", "sft.steps=2", "--set", "sft.tasks_per_step=2", "--set", "sft.lr=1e-3", "--set", "sft.freeze_layers=0",
             "--set", "rl.steps=2", "--set", "rl.tasks_per_step=2", "--set", "rl.group_size=2", "--set", "rl.freeze_layers=1"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output

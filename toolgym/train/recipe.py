@@ -16,21 +16,25 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from toolgym.settings import ConfigError, load_settings
-from toolgym.train.config import TrainConfig
+from toolgym.train.config import ALGO_TABLES, TrainConfig, table_name
 from toolgym.train.freezing import check_freeze
 from toolgym.train.plot import plot_recipe
 
 SHARED_FIELDS = ("env", "model", "seed", "eval_tasks", "max_new_tokens", "max_tokens")
-SFT_DEFAULTS: dict[str, Any] = {"steps": 2, "tasks_per_step": 8, "lr": 5e-5}
+# Measured by bench/recipe_sweep.py: 30 more SFT steps of 8 lifted the 2-step cold start from 53% to
+# 84-94% held-out on 3 seeds, and Dr. GRPO with a turn cost was the RL setting that then added most.
+SFT_DEFAULTS: dict[str, Any] = {"steps": 32, "tasks_per_step": 8, "lr": 5e-5, "freeze_layers": 20}
 RL_DEFAULTS: dict[str, Any] = {
     "algo": "grpo",
-    "steps": 8,
+    "steps": 4,
     "tasks_per_step": 4,
     "group_size": 4,
     "lr": 3e-5,
     "freeze_layers": 20,
     "temperature": 0.7,
-    "rewards": {"completion": 1.0, "step_match": 0.25},
+    "rewards": {"completion": 1.0, "step_match": 0.25, "num_turns": -0.1},
+    "aggregation": "constant",  # Dr. GRPO: sum over tokens / a constant, unscaled advantages
+    "grpo": {"scale_rewards": False},
 }
 STAGE_DEFAULTS = {"sft": SFT_DEFAULTS, "rl": RL_DEFAULTS}
 
@@ -63,8 +67,14 @@ class RecipeConfig(BaseModel):
     @field_validator("sft", "rl", mode="after")
     @classmethod
     def _over_defaults(cls, fields: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        """Given stage fields update that stage's defaults (``--set sft.steps=3`` keeps the lr)."""
-        return STAGE_DEFAULTS[info.field_name or ""] | fields
+        """Given stage fields update that stage's defaults (``--set sft.steps=3`` keeps the lr).
+
+        A default algorithm table (the RL stage's ``grpo``) is dropped when ``algo`` is changed.
+        """
+        defaults = STAGE_DEFAULTS[info.field_name or ""]
+        own_table = table_name(str(fields.get("algo", defaults.get("algo"))))
+        kept = {k: v for k, v in defaults.items() if k not in ALGO_TABLES or k == own_table}
+        return kept | fields
 
     def stage_configs(self) -> tuple[TrainConfig, TrainConfig]:
         """The two validated TrainConfigs: SFT, then RL initialised from SFT's checkpoint."""
