@@ -1,6 +1,6 @@
 """Sweep the recipe's RL stage against more SFT at an equal wall-clock budget, over seeds.
 
-Every setting trains from one SFT cold start (the recipe's: 16 oracle episodes) of SmolLM2-135M
+Every setting trains from one SFT cold start (the recipe's first: 16 oracle episodes) of SmolLM2-135M
 on toolgym/SearchLookup-v0, once per seed, and is scored greedily on the same held-out tasks.
 The baseline row spends the RL stage's wall time on more SFT instead (20 s a step of 8
 demonstrations on one core, so 30 steps match a 4-step GRPO run's ~600 s). A setting wins when
@@ -37,9 +37,9 @@ from toolgym.train.plot import plot_bands
 
 TURN_COST = {"completion": 1.0, "step_match": 0.25, "num_turns": -0.1}
 BASELINE = "sft only (equal time)"
-SETTINGS: dict[str, dict[str, Any]] = {  # fields over the recipe's RL stage
+SETTINGS: dict[str, dict[str, Any]] = {  # fields over GRPOSettings' plain GRPO
     BASELINE: {"algo": "sft", "group_size": 1, "tasks_per_step": 8, "lr": 5e-5},  # + baseline_steps
-    "grpo (recipe)": {},
+    "grpo": {},
     "grpo + turn cost": {"rewards": TURN_COST},
     "dr grpo + turn cost": {
         "rewards": TURN_COST,
@@ -61,7 +61,7 @@ STAGE_TWO: dict[str, dict[str, Any]] = {
 
 @dataclass
 class Args(GRPOSettings):
-    """The recipe's RL stage (``GRPOSettings``), the seeds, and which settings to run."""
+    """Plain GRPO (``GRPOSettings``), the seeds, and which settings to run."""
 
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     only: list[str] = field(default_factory=list)

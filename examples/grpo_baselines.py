@@ -10,7 +10,7 @@ each way of turning a group's rewards into advantages (``toolgym.train.advantage
 - Dr. GRPO (Liu et al. 2025): A = r - mean_g and the token sum over a constant (the generation
   budget), so neither a group's spread nor an episode's length rescales its gradient.
 
-Everything else is the recipe's RL stage. The plot is training success against rollouts (each
+Everything else is the recipe's first RL stage (plain GRPO). The plot is training success against rollouts (each
 step's 16 episodes, the same tasks for every variant of a seed) with a band over seeds; the table
 is held-out success (greedy) after training. Run: ``python examples/grpo_baselines.py``.
 """
@@ -39,7 +39,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 @dataclass
 class Args(GRPOSettings):
-    """The recipe's GRPO stage (``GRPOSettings``), on three seeds; each field is a flag."""
+    """Plain GRPO (``GRPOSettings``), on three seeds; each field is a flag."""
 
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     out: str = "runs/examples/grpo_baselines"

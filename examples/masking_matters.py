@@ -35,7 +35,7 @@ from toolgym.train.rollouts import Rollout
 
 @dataclass
 class Args(GRPOSettings):
-    """The recipe's GRPO stage (``GRPOSettings``); each field is a flag."""
+    """Plain GRPO (``GRPOSettings``); each field is a flag."""
 
     out: str = "runs/examples/masking_matters"
 

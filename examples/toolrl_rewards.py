@@ -30,7 +30,7 @@ from toolgym.train.experiments import (
     write_figures,
 )
 
-VARIANTS: dict[str, dict[str, Any]] = {  # each replaces the recipe's rewards
+VARIANTS: dict[str, dict[str, Any]] = {  # each replaces GRPOSettings' rewards
     "fine (toolrl)": {"rewards": {"toolrl": 1.0}},
     "coarse (toolrl_coarse)": {"rewards": {"toolrl_coarse": 1.0}},
     "fine + length bonus": {"rewards": {"toolrl": 1.0, "length": 1.0}},
@@ -39,7 +39,7 @@ VARIANTS: dict[str, dict[str, Any]] = {  # each replaces the recipe's rewards
 
 @dataclass
 class Args(GRPOSettings):
-    """The recipe's GRPO stage (``GRPOSettings``), its reward replaced; each field is a flag."""
+    """Plain GRPO (``GRPOSettings``), its reward replaced; each field is a flag."""
 
     out: str = "runs/examples/toolrl_rewards"
 
