@@ -1,8 +1,8 @@
 """Every training algorithm from one starting checkpoint, with one rollout budget, side by side.
 
-1. Starting point: the recipe's SFT cold start (oracle trajectories; ``--start-steps`` steps of
-   ``--start-tasks`` tasks), or an existing run with ``--init RUN_DIR``. Its held-out success is
-   every curve's first point (0 rollouts).
+1. Starting point: an SFT cold start (oracle trajectories; ``--start-steps`` steps of
+   ``--start-tasks`` tasks: the recipe's SFT stage), or an existing run with ``--init RUN_DIR``.
+   Its held-out success is every curve's first point (0 rollouts).
 2. Each algorithm trains from that checkpoint until it has used ``--rollouts`` env episodes
    (sampled rollouts; for ``sft``, oracle demonstrations), ``--per-step`` per step, and is
    evaluated greedily on the same ``--eval-tasks`` held-out tasks every ``--eval-every`` steps.
@@ -13,8 +13,9 @@
    excluded), generated tokens; and ``comparison.png``: held-out success against rollouts, one
    line per algorithm with a band of +- 1 std over seeds.
 
-Same env, rewards, model, sampling temperature, token budgets, frozen layers and seed for all;
-what differs per algorithm (group size, learning rate) is in ``SETTINGS`` and in the table.
+Same env, rewards (the recipe's RL stage's), model, sampling temperature, token budgets, frozen
+layers and seed for all; what differs per algorithm (group size, learning rate; GRPO is the
+recipe's Dr. GRPO) is in ``SETTINGS`` and in the table.
 
     python bench/compare_algorithms.py                                  # SmolLM2, CPU: ~1 hour
     python bench/compare_algorithms.py --model tiny --env toolgym/SearchLookup-v0 --rollouts 8 \\
@@ -31,6 +32,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from toolgym.train.recipe import RL_DEFAULTS, SFT_DEFAULTS
+
 ALGOS = ["sft", "grpo", "rloo", "ppo", "rest", "online-em", "dagger", "dpo"]
 GROUP = 4  # samples per task for the algorithms that compare or select within a task
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -38,7 +41,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "sft": {"group_size": 1, "lr": 5e-5},
     "dagger": {"group_size": 1, "lr": 5e-5, "dagger": {"batch": 8}},
     # reinforcement learning from groups of GROUP samples per task
-    "grpo": {"group_size": GROUP, "lr": 3e-5},
+    "grpo": {  # the recipe's Dr. GRPO
+        "group_size": GROUP,
+        "lr": 3e-5,
+        "aggregation": RL_DEFAULTS["aggregation"],
+        "grpo": RL_DEFAULTS["grpo"],
+    },
     "rloo": {"group_size": GROUP, "lr": 3e-5},
     "ppo": {"group_size": GROUP, "lr": 3e-5},
     "rest": {"group_size": GROUP, "lr": 3e-5},  # every success, weighted r / sum r
@@ -58,7 +66,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--eval-every", type=int, default=1, help="evaluate every N steps")
     parser.add_argument("--eval-tasks", type=int, default=64, help="held-out tasks per evaluation")
     parser.add_argument("--init", type=Path, help="start from this run (else an SFT cold start)")
-    parser.add_argument("--start-steps", type=int, default=2, help="SFT cold-start steps")
+    parser.add_argument("--start-steps", type=int, default=SFT_DEFAULTS["steps"],
+                        help="SFT cold-start steps (the recipe's)")  # fmt: skip
     parser.add_argument("--start-tasks", type=int, default=8, help="SFT cold-start tasks per step")
     parser.add_argument("--temperature", type=float, default=0.7, help="rollout sampling")
     parser.add_argument("--freeze-layers", type=int, default=20, help="0 for the tiny model")
@@ -90,7 +99,8 @@ def starting_point(args: argparse.Namespace) -> tuple[Path, float]:
     from toolgym.train import experiments
 
     return experiments.starting_point(shared_fields(args), args.init, args.out / "start",
-                                      steps=args.start_steps, tasks_per_step=args.start_tasks)  # fmt: skip
+                                      steps=args.start_steps, tasks_per_step=args.start_tasks,
+                                      freeze_layers=args.freeze_layers)  # fmt: skip
 
 
 def variant(args: argparse.Namespace, algo: str) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def variant(args: argparse.Namespace, algo: str) -> dict[str, Any]:
         "algo": algo, "steps": args.rollouts // args.per_step,
         "tasks_per_step": args.per_step // settings["group_size"], "eval_every": args.eval_every,
         "temperature": args.temperature, "freeze_layers": args.freeze_layers,
-        "rewards": {"completion": 1.0, "step_match": 0.25},
+        "rewards": RL_DEFAULTS["rewards"],
     }  # fmt: skip
 
 
