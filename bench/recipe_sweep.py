@@ -1,11 +1,11 @@
 """Sweep the recipe's RL stage against more SFT at an equal wall-clock budget, over seeds.
 
-Every setting trains from one SFT cold start (the recipe's first: 16 oracle episodes) of SmolLM2-135M
-on toolgym/SearchLookup-v0, once per seed, and is scored greedily on the same held-out tasks.
-The baseline row spends the RL stage's wall time on more SFT instead (20 s a step of 8
-demonstrations on one core, so 30 steps match a 4-step GRPO run's ~600 s). A setting wins when
-it beats that baseline on every seed. Stage-two settings start from the baseline's checkpoint of
-the same seed (RL once SFT has done its part) and are compared with as much SFT again.
+Every setting trains from one SFT cold start (the recipe's first: 16 oracle episodes) of
+SmolLM2-135M on toolgym/SearchLookup-v0, once per seed, and is scored greedily on the same held-out
+tasks. The baseline row spends the RL stage's wall time on more SFT instead (20 s a step of 8
+demonstrations on one core, so 30 steps match a 4-step GRPO run's ~600 s). A setting wins when it
+beats that baseline on every seed. Stage-two settings start from the baseline's checkpoint of the
+same seed (RL once SFT has done its part) and are compared with as much SFT again.
 
 Prints a table per stage (held-out success by seed, mean, whether each seed beat the baseline's
 same seed, training seconds, how many held-out episodes ran out of turns); writes

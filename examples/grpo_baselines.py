@@ -10,9 +10,10 @@ each way of turning a group's rewards into advantages (``toolgym.train.advantage
 - Dr. GRPO (Liu et al. 2025): A = r - mean_g and the token sum over a constant (the generation
   budget), so neither a group's spread nor an episode's length rescales its gradient.
 
-Everything else is the recipe's first RL stage (plain GRPO). The plot is training success against rollouts (each
-step's 16 episodes, the same tasks for every variant of a seed) with a band over seeds; the table
-is held-out success (greedy) after training. Run: ``python examples/grpo_baselines.py``.
+Everything else is the recipe's first RL stage (plain GRPO). The plot is training success
+against rollouts (each step's 16 episodes, the same tasks for every variant of a seed) with a band
+over seeds; the table is held-out success (greedy) after training.
+Run: ``python examples/grpo_baselines.py``.
 """
 
 from __future__ import annotations

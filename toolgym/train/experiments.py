@@ -129,7 +129,7 @@ def run_all(
 
 @dataclass
 class GRPOSettings:
-    """The GRPO examples' settings: plain GRPO (the recipe's first RL stage) from an SFT cold start."""
+    """The GRPO examples' settings: plain GRPO (the recipe's first RL stage) after a cold start."""
 
     env: str = "toolgym/SearchLookup-v0"
     model: str = "smollm2-135m"
@@ -152,7 +152,7 @@ class GRPOSettings:
                 "checkpoint_every": 10_000}  # fmt: skip  # only the final step is saved
 
     def rl_fields(self) -> dict[str, Any]:
-        """Plain GRPO on completion + 0.25 step match (the recipe's first RL stage), sized by the settings."""
+        """Plain GRPO on completion + 0.25 step match (the recipe's first RL stage), sized."""
         return {"algo": "grpo", "steps": self.steps, "tasks_per_step": self.tasks_per_step,
                 "group_size": self.group_size, "lr": self.lr, "temperature": self.temperature,
                 "freeze_layers": self.freeze_layers,
