@@ -41,7 +41,8 @@ HTTP = {"read_timeout": 60.0, "max_retries": 1, "backoff_base": 0.5}  # every se
 # toolgym recipe sizes: a handful of SFT and GRPO steps on a few held-out tasks
 RECIPE_SETS = {
     "tiny": ["eval_tasks=4", "max_new_tokens=16", "sft.steps=2", "sft.tasks_per_step=2",
-             "rl.steps=2", "rl.tasks_per_step=2", "rl.group_size=2", "rl.freeze_layers=0"],
+             "rl.steps=2", "rl.tasks_per_step=2", "rl.group_size=2", "rl.freeze_layers=0",
+             "sft.freeze_layers=0"],
     "smollm2-135m": ["eval_tasks=8", "max_new_tokens=48", "sft.steps=2", "sft.tasks_per_step=4",
                      "rl.steps=3", "rl.tasks_per_step=2", "rl.group_size=4"],
 }  # fmt: skip
