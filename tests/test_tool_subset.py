@@ -11,10 +11,11 @@ from toolgym.tasks import Task
 
 CALENDAR = load_spec("envs/calendar.toml")
 LOOKUP_TOOLS = ["list_events", "find_people"]
+LOOKUP_TEXT = "You look up Alice's calendar: find_people, then list_events."
 
 
-def _env(tools, tasks=None):
-    spec = CALENDAR.model_copy(update={"tools": tools})
+def _env(tools, tasks=None, instructions=LOOKUP_TEXT):
+    spec = CALENDAR.model_copy(update={"tools": tools, "instructions": instructions})
     return make_env(spec, "train", **({"tasks": tasks} if tasks is not None else {}))
 
 
@@ -34,6 +35,45 @@ def test_only_the_offered_tools_are_shown_and_callable():
     observation, _, _, _, info = env.step(f"<tool_call>\n{call}\n</tool_call>")
     assert observation[-1]["content"].startswith("Error: unknown tool 'create_event'")
     assert "available tools: find_people, list_events" in observation[-1]["content"]
+
+
+def test_the_spec_instructions_replace_the_suite_s():
+    env = _env(LOOKUP_TOOLS, _single_call_tasks()[:1])
+    prompt = env.system_prompt(env.tasks[0])
+    assert prompt.startswith(LOOKUP_TEXT) and load_suite("calendar").instructions not in prompt
+    spec = CALENDAR.model_copy(update={"instructions": "Be brief."})  # no subset: every tool
+    full = make_env(spec, "train", tasks=env.tasks)
+    assert full.system_prompt(full.tasks[0]).startswith("Be brief.")
+    assert len(full.tool_specs) == len(load_suite("calendar").tools)
+
+
+def test_a_subset_told_of_a_tool_it_does_not_offer_is_refused():
+    """Calendar's instructions name search_events: a lookup subset must bring its own text."""
+    with pytest.raises(
+        ValueError,
+        match=r"Calendar-v0: tools: the suite's instructions name tool\(s\) this env does not "
+        r"offer \(search_events\); write the env's own instructions",
+    ):
+        _env(LOOKUP_TOOLS, _single_call_tasks()[:1], instructions=None)
+    # offering it too: nothing the prompt names is missing
+    _env([*LOOKUP_TOOLS, "search_events"], _single_call_tasks()[:1], instructions=None)
+
+
+def test_the_bundled_lookup_curriculum_names_only_its_tools():
+    env = make_env(load_spec("envs/calendar_lookup.toml"), "test")
+    prompt = env.system_prompt(env.tasks[0])
+    offered = {s["function"]["name"] for s in env.tool_specs}
+    others = {t.name for t in load_suite("calendar").tools} - offered
+    assert offered == {"find_people", "list_events", "get_event"}
+    assert not [name for name in others if name in prompt], "names a tool it does not offer"
+    assert "allow_overlap" not in prompt  # nor a rule of the write tools
+
+
+def test_an_mcp_env_takes_its_instructions_from_the_mcp_table():
+    spec = CALENDAR.model_copy(update={"instructions": "x"})
+    spec = spec.model_copy(update={"mcp": spec.mcp.model_copy(update={"command": ["server"]})})
+    with pytest.raises(ValueError, match=r"instructions: an \[mcp\] env takes its system prompt"):
+        make_env(spec, "train", tasks=[])
 
 
 def test_full_suite_is_the_default():
@@ -66,8 +106,10 @@ def test_a_subset_pickles_as_its_folder_and_names():
     again = pickle.loads(pickle.dumps(subset))
     assert [t.name for t in again.tools] == ["list_events"]
     assert again.full is full and again.tool("list_events") is full.tool("list_events")
+    assert again.instructions == full.instructions
     env = pickle.loads(pickle.dumps(_env(LOOKUP_TOOLS, _single_call_tasks()[:2])))
     assert [s["function"]["name"] for s in env.tool_specs] == ["find_people", "list_events"]
+    assert env.suite.instructions == LOOKUP_TEXT  # the spec's own text travels with the subset
 
 
 def test_subset_keeps_state_and_results_of_the_full_suite():

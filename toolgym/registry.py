@@ -26,6 +26,7 @@ of ``make`` override spec fields (``format``, ``rewards``, ``limits``, ``halt_on
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,11 @@ class EnvSpec(BaseModel):
         default_factory=list,
         description="Offer only these tools of the suite (a curriculum's subset: a shorter "
         "prompt, and a call to any other tool is an unknown tool); empty offers them all.",
+    )
+    instructions: str | None = Field(
+        default=None,
+        description="System-prompt text replacing the suite's (a subset's own, naming only the "
+        "tools it offers); unset keeps the suite's.",
     )
     format: FormatName = Field(
         default="hermes",
@@ -182,26 +188,48 @@ def make_env(spec: str | Path | EnvSpec, split: Split = "train", **overrides: An
         if base.tools:
             raise ValueError(f"{base.id}: tools: a subset of an [mcp] server's tools is not "
                              "supported; remove the tools list or the [mcp] table")  # fmt: skip
+        if base.instructions is not None:
+            raise ValueError(f"{base.id}: instructions: an [mcp] env takes its system prompt "
+                             "from [mcp] instructions; move the text there")  # fmt: skip
         from toolgym.mcp.env import make_spec_env
 
         return make_spec_env(base.mcp, base.root, base.suite, chosen, **options)
     suite = load_suite(base.suite, prefer=base.root)
-    return ToolEnv(_offered(suite, base, chosen) if base.tools else suite, chosen, **options)
+    if base.tools or base.instructions is not None:
+        suite = _offered(suite, base, chosen)
+    return ToolEnv(suite, chosen, **options)
 
 
 def _offered(suite: ToolSuite[Any], spec: EnvSpec, tasks: list[Task]) -> ToolSuite[Any]:
-    """The spec's subset of the suite's tools; every task's gold calls must use only those."""
+    """The spec's subset of the suite's tools, with its instructions.
+
+    Every task's gold calls must use only the offered tools, and a subset that keeps the suite's
+    instructions must not be told of a tool it does not offer.
+    """
     try:
-        offered = suite.only(spec.tools)
+        offered = suite.only(spec.tools or [t.name for t in suite.tools], spec.instructions)
     except ValueError as exc:
         raise ValueError(f"{spec.id}: tools: {exc}") from None
-    needs = ((t.id, sorted({c.name for c in t.flat_gold_calls} - set(spec.tools))) for t in tasks)
+    if spec.instructions is None:
+        named = unoffered_tools_named(suite.instructions, suite, offered)
+        if named:
+            raise ValueError(f"{spec.id}: tools: the suite's instructions name tool(s) this env "
+                             f"does not offer ({', '.join(named)}); write the env's own "
+                             "instructions, or offer them in tools")  # fmt: skip
+    names = {t.name for t in offered.tools}
+    needs = ((t.id, sorted({c.name for c in t.flat_gold_calls} - names)) for t in tasks)
     missing = {task: names for task, names in needs if names}
     if missing:
         shown = ", ".join(f"{task} calls {names}" for task, names in list(missing.items())[:3])
         raise ValueError(f"{spec.id}: tools: {len(missing)} task(s) need a tool the spec does "
                          f"not offer ({shown}); add it to tools or drop those tasks")  # fmt: skip
     return offered
+
+
+def unoffered_tools_named(text: str, suite: ToolSuite[Any], offered: ToolSuite[Any]) -> list[str]:
+    """The tools of ``suite`` that ``offered`` leaves out and ``text`` names (as whole words)."""
+    left_out = [t.name for t in suite.tools if not offered.has_tool(t.name)]
+    return [name for name in left_out if re.search(rf"\b{re.escape(name)}\b", text)]
 
 
 _registered: dict[str, Path] = {}

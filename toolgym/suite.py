@@ -131,20 +131,24 @@ class ToolSuite(Generic[S]):
         """Pickle a suite loaded from a folder as that folder, any other one field by field.
 
         Unpickling imports the folder where the process has not (:mod:`toolgym.pickling`). A
-        subset of a folder's suite (:meth:`only`) pickles as that folder and its tool names.
+        subset of a folder's suite (:meth:`only`) pickles as that folder, its tool names and its
+        own instructions, if any.
         """
         folder = folder_of_suite(self.full or self)
         if folder is not None and self.full is not None:
-            return _folder_suite_only, (folder, tuple(t.name for t in self.tools))
+            names = tuple(t.name for t in self.tools)
+            own = None if self.instructions == self.full.instructions else self.instructions
+            return _folder_suite_only, (folder, names, own)
         if folder is not None:
             return import_suite_folder, (folder,)
         return super().__reduce_ex__(protocol)
 
-    def only(self, names: Sequence[str]) -> ToolSuite[S]:
+    def only(self, names: Sequence[str], instructions: str | None = None) -> ToolSuite[S]:
         """This suite offering only the tools ``names`` (kept in declaration order).
 
         A curriculum's subset: the prompt shows only these tools, and a call to any other is an
-        unknown tool. State, world and generator stay the suite's own.
+        unknown tool. State, world and generator stay the suite's own; ``instructions`` replaces
+        the suite's system-prompt text (for one that names only the offered tools).
 
         Raises:
             ValueError: a name is not one of the suite's tools (the message lists them).
@@ -159,7 +163,8 @@ class ToolSuite(Generic[S]):
             raise ValueError(f"suite {self.name!r}: name at least one tool to offer")
         wanted = set(names)
         kept = tuple(t for t in self.tools if t.name in wanted)
-        return replace(self, tools=kept, full=self.full or self)
+        text = self.instructions if instructions is None else instructions
+        return replace(self, tools=kept, instructions=text, full=self.full or self)
 
     def tool(self, name: str) -> Tool:
         """The tool called ``name``; raises ToolError listing the available tools if unknown."""
@@ -260,10 +265,12 @@ class ToolSuite(Generic[S]):
             return call
 
 
-def _folder_suite_only(folder: str, names: tuple[str, ...]) -> ToolSuite[Any]:
+def _folder_suite_only(
+    folder: str, names: tuple[str, ...], instructions: str | None = None
+) -> ToolSuite[Any]:
     """Unpickle a subset of a folder's suite: the folder's suite, then :meth:`ToolSuite.only`."""
     suite: ToolSuite[Any] = import_suite_folder(folder)
-    return suite.only(names)
+    return suite.only(names, instructions)
 
 
 def arguments_key(call: ToolCall) -> str:
