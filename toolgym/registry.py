@@ -211,13 +211,13 @@ def _offered(suite: ToolSuite[Any], spec: EnvSpec, tasks: list[Task]) -> ToolSui
     except ValueError as exc:
         raise ValueError(f"{spec.id}: tools: {exc}") from None
     if spec.instructions is None:
-        named = unoffered_tools_named(suite.instructions, suite, offered)
+        named = _unoffered_tools_named(suite.instructions, suite, offered)
         if named:
             raise ValueError(f"{spec.id}: tools: the suite's instructions name tool(s) this env "
                              f"does not offer ({', '.join(named)}); write the env's own "
                              "instructions, or offer them in tools")  # fmt: skip
-    names = {t.name for t in offered.tools}
-    needs = ((t.id, sorted({c.name for c in t.flat_gold_calls} - names)) for t in tasks)
+    offered_names = {t.name for t in offered.tools}
+    needs = ((t.id, sorted({c.name for c in t.flat_gold_calls} - offered_names)) for t in tasks)
     missing = {task: names for task, names in needs if names}
     if missing:
         shown = ", ".join(f"{task} calls {names}" for task, names in list(missing.items())[:3])
@@ -226,7 +226,7 @@ def _offered(suite: ToolSuite[Any], spec: EnvSpec, tasks: list[Task]) -> ToolSui
     return offered
 
 
-def unoffered_tools_named(text: str, suite: ToolSuite[Any], offered: ToolSuite[Any]) -> list[str]:
+def _unoffered_tools_named(text: str, suite: ToolSuite[Any], offered: ToolSuite[Any]) -> list[str]:
     """The tools of ``suite`` that ``offered`` leaves out and ``text`` names (as whole words)."""
     left_out = [t.name for t in suite.tools if not offered.has_tool(t.name)]
     return [name for name in left_out if re.search(rf"\b{re.escape(name)}\b", text)]
